@@ -1,0 +1,161 @@
+//! `pairwise eval retrieval`: exact cosine search over a BEIR corpus, scored with the BEIR
+//! metrics and the MW paper's pooled AUC.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use pairwise_datasets::{BeirDataset, RetrievalSet};
+use pairwise_eval::{
+    evaluate, pooled_auc, pooled_auc_inputs, Metric, Run, ScoredDoc, DEFAULT_POOLED_NEGATIVES,
+};
+use pairwise_index::{Distance, FlatIndex};
+
+use crate::commands::{encode_with_bar, write_json, ModelArgs};
+use crate::data_source;
+
+/// Cut-offs at which every metric is computed.
+const CUTOFFS: [usize; 6] = [1, 3, 5, 10, 100, 1000];
+
+/// Arguments of `pairwise eval retrieval`.
+#[derive(Debug, Args)]
+pub(crate) struct RetrievalArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// BEIR data set folder (corpus.jsonl, queries.jsonl, qrels/) [default: SciFact, found in
+    /// $PAIRWISE_DATA, ../shared/data or the cache, else downloaded]
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Qrels split to evaluate
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// Highest-scoring non-relevant documents per query in the pooled AUC
+    #[arg(long, default_value_t = DEFAULT_POOLED_NEGATIVES)]
+    auc_negatives: usize,
+    /// Write the results as JSON to this file
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &RetrievalArgs) -> anyhow::Result<()> {
+    let data_dir = match &args.data {
+        Some(dir) => dir.clone(),
+        None => data_source::beir_dataset("scifact")?,
+    };
+    let set = BeirDataset::open(&data_dir)?.load_split(&args.split)?;
+    let encoder = args.model.load()?;
+    let started = Instant::now();
+    let doc_texts: Vec<String> = set.corpus.iter().map(|d| d.beir_text()).collect();
+    let docs = encode_with_bar(&encoder, &doc_texts, "corpus")?;
+    let encode_seconds = started.elapsed().as_secs_f64();
+    let query_texts: Vec<&str> = set.queries.iter().map(|q| q.text.as_str()).collect();
+    let queries = encode_with_bar(&encoder, &query_texts, "queries")?;
+    let mut index = FlatIndex::new(docs.dim(), Distance::Cosine)?;
+    index.add_all(docs.as_flat())?;
+    let scores = index.scores_batch(queries.as_flat())?;
+    let (run, auc_inputs) = rank_and_pool(&set, &scores, args.auc_negatives)?;
+    let metrics = evaluate(&set.qrels, &run, &CUTOFFS);
+    let auc = pooled_auc(&auc_inputs)?;
+    let get = |m: Metric, k: usize| metrics.get(m, k);
+    let result = serde_json::json!({
+        "task": "retrieval",
+        "data": data_dir.display().to_string(),
+        "split": args.split,
+        "ndcg_at_10": get(Metric::Ndcg, 10),
+        "mrr_at_10": get(Metric::Mrr, 10),
+        "recall_at_100": get(Metric::Recall, 100),
+        "map_at_100": get(Metric::Map, 100),
+        "auc": auc,
+        "auc_negatives_per_query": args.auc_negatives,
+        "n_queries": metrics.n_queries,
+        "n_docs": set.corpus.len(),
+        "metrics": metrics,
+        "corpus_encode_seconds": encode_seconds,
+        "encoder": args.model.describe(&encoder),
+        "pairwise_version": env!("CARGO_PKG_VERSION"),
+    });
+    print_table(&metrics, auc, set.corpus.len(), args.auc_negatives);
+    if let Some(path) = &args.json {
+        write_json(path, &result).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Per-query top-1000 runs for the metrics and (positives, hardest negatives) for the AUC.
+type RankedRun = (Run, Vec<(Vec<f64>, Vec<f64>)>);
+
+fn rank_and_pool(
+    set: &RetrievalSet,
+    scores: &[Vec<f32>],
+    negatives: usize,
+) -> anyhow::Result<RankedRun> {
+    let doc_position: HashMap<&str, usize> = set
+        .corpus
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    let depth = CUTOFFS.iter().copied().max().unwrap_or(10);
+    let mut run = Run::new();
+    let mut auc_inputs = Vec::with_capacity(set.queries.len());
+    for (query, row) in set.queries.iter().zip(scores) {
+        let row: Vec<f64> = row.iter().map(|&s| f64::from(s)).collect();
+        let relevant: Vec<usize> = set
+            .qrels
+            .get(&query.id)
+            .into_iter()
+            .flatten()
+            .filter(|(_, &grade)| grade > 0)
+            .filter_map(|(doc, _)| doc_position.get(doc.as_str()).copied())
+            .collect();
+        auc_inputs.push(pooled_auc_inputs(&row, &relevant, negatives)?);
+        let mut order: Vec<usize> = (0..row.len()).collect();
+        let by_score = |a: &usize, b: &usize| row[*b].total_cmp(&row[*a]);
+        if depth < order.len() {
+            order.select_nth_unstable_by(depth, by_score);
+            order.truncate(depth);
+        }
+        let hits = order
+            .into_iter()
+            .map(|i| ScoredDoc {
+                doc_id: set.corpus[i].id.clone(),
+                score: row[i],
+            })
+            .collect();
+        run.insert(query.id.clone(), hits);
+    }
+    Ok((run, auc_inputs))
+}
+
+#[expect(clippy::print_stdout, reason = "the table is the command's output")]
+fn print_table(
+    metrics: &pairwise_eval::RetrievalMetrics,
+    auc: Option<f64>,
+    n_docs: usize,
+    negatives: usize,
+) {
+    println!("{} queries, {n_docs} documents", metrics.n_queries);
+    println!(
+        "{:<10}{:>10}{:>10}{:>10}{:>10}",
+        "k", "nDCG", "MRR", "Recall", "MAP"
+    );
+    for k in CUTOFFS {
+        let cell = |m: Metric| {
+            metrics
+                .get(m, k)
+                .map_or("-".to_owned(), |v| format!("{v:.4}"))
+        };
+        println!(
+            "{:<10}{:>10}{:>10}{:>10}{:>10}",
+            format!("@{k}"),
+            cell(Metric::Ndcg),
+            cell(Metric::Mrr),
+            cell(Metric::Recall),
+            cell(Metric::Map)
+        );
+    }
+    let auc = auc.map_or("undefined".to_owned(), |v| format!("{v:.4}"));
+    println!("pooled AUC (top-{negatives} negatives per query): {auc}");
+}

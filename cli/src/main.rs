@@ -1,0 +1,65 @@
+//! `pairwise`: train embedding models, evaluate them and serve semantic search.
+
+mod commands;
+mod data_source;
+mod npy;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Train embedding models, evaluate them and serve semantic search.
+#[derive(Debug, Parser)]
+#[command(name = "pairwise", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Embed texts (one per line, or JSONL with a "text" field) into JSONL or .npy.
+    Embed(commands::embed::EmbedArgs),
+    /// Evaluate a model: retrieval on a BEIR data set, or STS correlation.
+    #[command(subcommand)]
+    Eval(commands::EvalCommand),
+    /// Measure throughput against the documented peers.
+    #[command(subcommand)]
+    Bench(commands::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("PAIRWISE_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Embed(args) => commands::embed::run(&args),
+        Command::Eval(command) => command.run(),
+        Command::Bench(command) => command.run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", one_line(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line: `outer: inner: root`.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}

@@ -1,0 +1,29 @@
+//! Readers for the on-disk formats pairwise understands.
+//!
+//! * `beir`: BEIR retrieval layout (`corpus.jsonl`, `queries.jsonl`, `qrels/*.tsv`).
+//! * `sts`: STS Benchmark files and generic `label<TAB>a<TAB>b` pair files.
+//! * `text_lines`: input texts for embedding, plain lines or JSONL.
+//! * `jsonl` and `lines`: shared line reading and JSON record helpers.
+
+mod beir;
+mod jsonl;
+mod lines;
+mod sts;
+mod text_lines;
+
+pub use beir::{BeirDataset, CorpusReader, QueryReader};
+pub use sts::{read_labelled_pairs, read_sts};
+pub use text_lines::{read_texts, read_texts_from, TextInputLimits, DEFAULT_MAX_LINE_BYTES};
+
+/// Longest line the structured readers (BEIR, STS, pairs) accept, in bytes.
+///
+/// It bounds memory on corrupt input (e.g. a binary file without newlines);
+/// real records are far smaller.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// Opens `path` for buffered reading, mapping errors to [`crate::DatasetError::Io`].
+fn open_buffered(path: &std::path::Path) -> crate::Result<std::io::BufReader<fs_err::File>> {
+    fs_err::File::open(path)
+        .map(std::io::BufReader::new)
+        .map_err(|source| crate::DatasetError::io(path, source))
+}

@@ -1,0 +1,20 @@
+//! The libtorch half of pairwise: model architectures, tokenization and sentence encoders.
+//!
+//! ```no_run
+//! use pairwise_trainer::{EncoderOptions, SentenceEncoder};
+//!
+//! let encoder = SentenceEncoder::load("models/all-MiniLM-L6-v2".as_ref(), EncoderOptions::default())?;
+//! let embeddings = encoder.encode(&["A man is eating food."])?;
+//! assert_eq!(embeddings.dim(), 384);
+//! # Ok::<(), pairwise_trainer::TrainError>(())
+//! ```
+
+mod device;
+pub mod encoder;
+mod error;
+pub mod models;
+pub mod text;
+
+pub use device::{DeviceChoice, Precision};
+pub use encoder::{Embeddings, EncoderOptions, ModelDir, SentenceEncoder};
+pub use error::{Result, TrainError};
