@@ -45,7 +45,8 @@ pub fn load_safetensors(vs: &mut VarStore, path: &Path) -> Result<WeightsReport>
     let tensors = Tensor::read_safetensors(path)
         .map_err(|e| bad(format!("not a readable safetensors file: {e}")))?;
     let tensors: HashMap<String, Tensor> = tensors.into_iter().collect();
-    let wanted = vs.variables();
+    // Sorted, so that the first reported problem is the same on every run.
+    let wanted: std::collections::BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
     let prefix = KNOWN_PREFIXES
         .iter()
         .copied()

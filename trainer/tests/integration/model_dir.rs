@@ -81,7 +81,8 @@ fn config_that_disagrees_with_weights_is_rejected() {
     let err = SentenceEncoder::load(dir.path(), options).unwrap_err();
     assert!(matches!(err, TrainError::BadWeights { .. }), "{err}");
     assert!(
-        err.to_string().contains("intermediate.dense.weight"),
+        err.to_string()
+            .contains("encoder.layer.0.intermediate.dense"),
         "{err}"
     );
 }

@@ -1,0 +1,85 @@
+//! `pairwise eval` end to end on small real-format fixtures.
+
+use crate::{pairwise_with_model, write};
+
+#[test]
+fn retrieval_on_a_tiny_beir_set_finds_the_obvious_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "corpus.jsonl",
+        br#"{"_id": "d1", "title": "Cats", "text": "Cats are small domesticated felines that purr."}
+{"_id": "d2", "title": "Rockets", "text": "Rockets burn fuel to reach orbit around the Earth."}
+{"_id": "d3", "title": "", "text": "Bread is baked from flour, water and yeast."}
+"#,
+    );
+    write(
+        dir.path(),
+        "queries.jsonl",
+        br#"{"_id": "q1", "text": "Which animal purrs?"}
+{"_id": "q2", "text": "How do spacecraft get into orbit?"}
+"#,
+    );
+    std::fs::create_dir(dir.path().join("qrels")).unwrap();
+    write(
+        &dir.path().join("qrels"),
+        "test.tsv",
+        b"query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n",
+    );
+    let json = dir.path().join("out/result.json");
+    let output = pairwise_with_model(
+        &["eval", "retrieval"],
+        &[
+            "--data",
+            dir.path().to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["ndcg_at_10"], 1.0);
+    assert_eq!(result["mrr_at_10"], 1.0);
+    assert_eq!(result["auc"], 1.0);
+    assert_eq!(result["n_queries"], 2);
+    assert_eq!(result["n_docs"], 3);
+    for key in ["recall_at_100", "map_at_100"] {
+        assert_eq!(result[key], 1.0, "{key}");
+    }
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        table.contains("@10") && table.contains("pooled AUC"),
+        "{table}"
+    );
+}
+
+#[test]
+fn sts_spearman_follows_the_gold_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(
+        dir.path(),
+        "sts.csv",
+        b"g\tf\t2012\t1\t5.000\tA man is eating food.\tA man is eating a meal.\n\
+g\tf\t2012\t2\t3.000\tA man is eating food.\tA man is eating a piece of bread.\n\
+g\tf\t2012\t3\t0.000\tA man is eating food.\tThe rocket launched into orbit.\n",
+    );
+    let json = dir.path().join("sts.json");
+    let output = pairwise_with_model(
+        &["eval", "sts"],
+        &["--data", &data, "--json", json.to_str().unwrap()],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["n_pairs"], 3);
+    assert_eq!(result["spearman"], 100.0);
+}
