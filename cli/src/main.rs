@@ -1,5 +1,6 @@
 //! `pairwise`: train embedding models, evaluate them and serve semantic search.
 
+mod allocator;
 mod commands;
 mod data_source;
 mod npy;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    allocator::keep_freed_memory_for_reuse();
     let result = match cli.command {
         Command::Embed(args) => commands::embed::run(&args),
         Command::Eval(command) => command.run(),

@@ -69,6 +69,7 @@ pub(crate) fn run_encode(args: &EncodeBenchArgs) -> anyhow::Result<()> {
         "peak_rss_mib": peak_rss_mib,
         "threads": tch::get_num_threads(),
         "encoder": args.model.describe(&encoder),
+        "commit": env!("PAIRWISE_COMMIT"),
     });
     eprintln!(
         "pairwise: {} docs in {seconds:.1} s = {docs_per_second:.1} docs/s, peak RSS {} MiB",

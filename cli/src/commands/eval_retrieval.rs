@@ -75,6 +75,7 @@ pub(crate) fn run(args: &RetrievalArgs) -> anyhow::Result<()> {
         "corpus_encode_seconds": encode_seconds,
         "encoder": args.model.describe(&encoder),
         "pairwise_version": env!("CARGO_PKG_VERSION"),
+            "commit": env!("PAIRWISE_COMMIT"),
     });
     print_table(&metrics, auc, set.corpus.len(), args.auc_negatives);
     if let Some(path) = &args.json {

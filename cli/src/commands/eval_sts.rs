@@ -66,6 +66,7 @@ pub(crate) fn run(args: &StsArgs) -> anyhow::Result<()> {
             "pearson": pearson,
             "encoder": args.model.describe(&encoder),
             "pairwise_version": env!("CARGO_PKG_VERSION"),
+            "commit": env!("PAIRWISE_COMMIT"),
         });
         write_json(json, &result).with_context(|| format!("cannot write {}", json.display()))?;
     }

@@ -61,7 +61,7 @@ impl ModelArgs {
             "model": self.model_dir().map(|d| d.display().to_string()).unwrap_or_default(),
             "max_length": self.max_length,
             "batch_size": self.batch_size,
-            "device": format!("{:?}", encoder.device()),
+            "device": format!("{:?}", encoder.device()).to_lowercase(),
             "dtype": self.dtype.to_string(),
         })
     }

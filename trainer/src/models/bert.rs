@@ -81,11 +81,20 @@ pub enum Activation {
 }
 
 impl Activation {
-    fn apply(self, xs: &Tensor) -> Result<Tensor> {
+    /// Applies the activation, in place when no gradient is recorded: the input is a fresh
+    /// `[B, L, intermediate]` tensor, the largest of the forward pass.
+    fn apply(self, mut xs: Tensor) -> Result<Tensor> {
+        if xs.requires_grad() {
+            return Ok(match self {
+                Self::Gelu => xs.f_gelu("none")?,
+                Self::GeluNew => xs.f_gelu("tanh")?,
+                Self::Relu => xs.f_relu()?,
+            });
+        }
         Ok(match self {
-            Self::Gelu => xs.f_gelu("none")?,
-            Self::GeluNew => xs.f_gelu("tanh")?,
-            Self::Relu => xs.f_relu()?,
+            Self::Gelu => xs.f_gelu_("none")?,
+            Self::GeluNew => xs.f_gelu_("tanh")?,
+            Self::Relu => xs.f_relu_()?,
         })
     }
 }
@@ -234,13 +243,18 @@ impl SelfAttention {
     /// `xs: [B, L, H]`, `keep: [B, 1, 1, L]` (bool, true = attend) → `[B, L, H]`.
     fn forward_t(&self, xs: &Tensor, keep: &Tensor, train: bool) -> Result<Tensor> {
         let (b, l) = (xs.size()[0], xs.size()[1]);
-        let split = |t: Tensor| -> Result<Tensor> {
-            Ok(t.f_view([b, l, self.num_heads, self.head_dim])?
-                .f_transpose(1, 2)?)
+        // One GEMM for Q, K and V: the three projections share their input.
+        let weight = Tensor::f_cat(&[&self.query.ws, &self.key.ws, &self.value.ws], 0)?;
+        let biases = [&self.query.bs, &self.key.bs, &self.value.bs];
+        let bias = match biases {
+            [Some(q), Some(k), Some(v)] => Some(Tensor::f_cat(&[q, k, v], 0)?),
+            _ => None,
         };
-        let q = split(self.query.forward(xs))?;
-        let k = split(self.key.forward(xs))?;
-        let v = split(self.value.forward(xs))?;
+        let qkv = xs
+            .f_linear(&weight, bias.as_ref())?
+            .f_view([b, l, 3, self.num_heads, self.head_dim])?
+            .f_permute([2, 0, 3, 1, 4])?;
+        let (q, k, v) = (qkv.f_get(0)?, qkv.f_get(1)?, qkv.f_get(2)?);
         let dropout = if train { self.attention_dropout } else { 0.0 };
         let context = Tensor::f_scaled_dot_product_attention(
             &q,
@@ -260,7 +274,16 @@ impl SelfAttention {
             .output
             .forward(&context)
             .f_dropout(self.hidden_dropout, train)?;
-        Ok(self.output_norm.forward(&projected.f_add(xs)?))
+        Ok(self.output_norm.forward(&residual_add(projected, xs)?))
+    }
+}
+
+/// `fresh + residual`, in place when no gradient is recorded (saves an allocation per layer).
+fn residual_add(mut fresh: Tensor, residual: &Tensor) -> Result<Tensor> {
+    if fresh.requires_grad() || residual.requires_grad() {
+        Ok(fresh.f_add(residual)?)
+    } else {
+        Ok(fresh.f_add_(residual)?)
     }
 }
 
@@ -291,12 +314,12 @@ impl Layer {
         let attended = self.attention.forward_t(xs, keep, train)?;
         let hidden = self
             .activation
-            .apply(&self.intermediate.forward(&attended))?;
+            .apply(self.intermediate.forward(&attended))?;
         let out = self
             .output
             .forward(&hidden)
             .f_dropout(self.dropout, train)?;
-        Ok(self.output_norm.forward(&out.f_add(&attended)?))
+        Ok(self.output_norm.forward(&residual_add(out, &attended)?))
     }
 }
 
