@@ -26,6 +26,11 @@ enum Command {
     /// Evaluate a model: retrieval on a BEIR data set, or STS correlation.
     #[command(subcommand)]
     Eval(commands::EvalCommand),
+    /// Build collections.
+    #[command(subcommand)]
+    Index(commands::IndexCommand),
+    /// Search a collection by text: dense, BM25 or hybrid.
+    Search(commands::search::SearchArgs),
     /// Measure throughput against the documented peers.
     #[command(subcommand)]
     Bench(commands::BenchCommand),
@@ -43,6 +48,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Embed(args) => commands::embed::run(&args),
         Command::Eval(command) => command.run(),
+        Command::Index(command) => command.run(),
+        Command::Search(args) => commands::search::run(args),
         Command::Bench(command) => command.run(),
     };
     match result {

@@ -11,7 +11,7 @@ use pairwise_datasets::{BeirDataset, RetrievalSet};
 use pairwise_eval::{
     evaluate, pooled_auc, pooled_auc_inputs, Metric, Run, ScoredDoc, DEFAULT_POOLED_NEGATIVES,
 };
-use pairwise_index::{Distance, FlatIndex};
+use pairwise_index::{Collection, Distance, FlatIndex, SearchMode, SearchRequest};
 
 use crate::commands::{encode_with_bar, write_json, ModelArgs};
 use crate::data_source;
@@ -34,6 +34,13 @@ pub(crate) struct RetrievalArgs {
     /// Highest-scoring non-relevant documents per query in the pooled AUC
     #[arg(long, default_value_t = DEFAULT_POOLED_NEGATIVES)]
     auc_negatives: usize,
+    /// Search this collection (built by `pairwise index build`) instead of an exact in-memory
+    /// scan of the corpus
+    #[arg(long, value_name = "DIR")]
+    collection: Option<PathBuf>,
+    /// With --collection: dense, bm25 or hybrid
+    #[arg(long, default_value = "dense", requires = "collection")]
+    mode: SearchMode,
     /// Write the results as JSON to this file
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -45,17 +52,28 @@ pub(crate) fn run(args: &RetrievalArgs) -> anyhow::Result<()> {
         None => data_source::beir_dataset("scifact")?,
     };
     let set = BeirDataset::open(&data_dir)?.load_split(&args.split)?;
-    let encoder = args.model.load()?;
     let started = Instant::now();
-    let doc_texts: Vec<String> = set.corpus.iter().map(|d| d.beir_text()).collect();
-    let docs = encode_with_bar(&encoder, &doc_texts, "corpus")?;
+    let (run, auc_inputs, encoder_description) = match &args.collection {
+        Some(dir) => {
+            let (collection, _) = Collection::open(dir)
+                .with_context(|| format!("cannot open the collection in {}", dir.display()))?;
+            let (run, inputs, encoder) = search_collection(args, &set, &collection)?;
+            (run, inputs, serde_json::json!({"collection": dir.display().to_string(), "mode": args.mode, "model": encoder}))
+        }
+        None => {
+            let encoder = args.model.load()?;
+            let doc_texts: Vec<String> = set.corpus.iter().map(|d| d.beir_text()).collect();
+            let docs = encode_with_bar(&encoder, &doc_texts, "corpus")?;
+            let query_texts: Vec<&str> = set.queries.iter().map(|q| q.text.as_str()).collect();
+            let queries = encode_with_bar(&encoder, &query_texts, "queries")?;
+            let mut index = FlatIndex::new(docs.dim(), Distance::Cosine)?;
+            index.add_all(docs.as_flat())?;
+            let scores = index.scores_batch(queries.as_flat())?;
+            let (run, inputs) = rank_and_pool(&set, &scores, args.auc_negatives)?;
+            (run, inputs, args.model.describe(&encoder))
+        }
+    };
     let encode_seconds = started.elapsed().as_secs_f64();
-    let query_texts: Vec<&str> = set.queries.iter().map(|q| q.text.as_str()).collect();
-    let queries = encode_with_bar(&encoder, &query_texts, "queries")?;
-    let mut index = FlatIndex::new(docs.dim(), Distance::Cosine)?;
-    index.add_all(docs.as_flat())?;
-    let scores = index.scores_batch(queries.as_flat())?;
-    let (run, auc_inputs) = rank_and_pool(&set, &scores, args.auc_negatives)?;
     let metrics = evaluate(&set.qrels, &run, &CUTOFFS);
     let auc = pooled_auc(&auc_inputs)?;
     let get = |m: Metric, k: usize| metrics.get(m, k);
@@ -72,8 +90,8 @@ pub(crate) fn run(args: &RetrievalArgs) -> anyhow::Result<()> {
         "n_queries": metrics.n_queries,
         "n_docs": set.corpus.len(),
         "metrics": metrics,
-        "corpus_encode_seconds": encode_seconds,
-        "encoder": args.model.describe(&encoder),
+        "seconds": encode_seconds,
+        "encoder": encoder_description,
         "pairwise_version": env!("CARGO_PKG_VERSION"),
             "commit": env!("PAIRWISE_COMMIT"),
     });
@@ -159,4 +177,71 @@ fn print_table(
     }
     let auc = auc.map_or("undefined".to_owned(), |v| format!("{v:.4}"));
     println!("pooled AUC (top-{negatives} negatives per query): {auc}");
+}
+
+/// Depth of each collection search: enough for recall@1000 and the pooled AUC's negatives.
+const COLLECTION_DEPTH: usize = 1000;
+
+/// Runs every query through the collection. Relevant documents missing from a query's results
+/// still count as positives in the pooled AUC: with their exact similarity in dense mode, and
+/// with score 0 in BM25 and hybrid mode (where an unretrieved document scores nothing).
+fn search_collection(
+    args: &RetrievalArgs,
+    set: &RetrievalSet,
+    collection: &Collection,
+) -> anyhow::Result<(Run, Vec<(Vec<f64>, Vec<f64>)>, serde_json::Value)> {
+    let (queries, encoder) = if args.mode == SearchMode::Bm25 {
+        (None, serde_json::Value::Null)
+    } else {
+        let encoder = args.model.load_for_collection(collection)?;
+        let texts: Vec<&str> = set.queries.iter().map(|q| q.text.as_str()).collect();
+        let description = args.model.describe(&encoder);
+        (Some(encode_with_bar(&encoder, &texts, "queries")?), description)
+    };
+    let distance = collection.config().distance;
+    let mut run = Run::new();
+    let mut auc_inputs = Vec::with_capacity(set.queries.len());
+    for (i, query) in set.queries.iter().enumerate() {
+        let vector = queries.as_ref().and_then(|q| q.row(i));
+        let request = SearchRequest {
+            vector,
+            text: Some(&query.text),
+            mode: args.mode,
+            k: COLLECTION_DEPTH.max(args.auc_negatives + 100),
+            ..SearchRequest::default()
+        };
+        let hits = collection.search(&request)?;
+        let relevant: HashMap<&str, i32> = set
+            .qrels
+            .get(&query.id)
+            .into_iter()
+            .flatten()
+            .filter(|(_, &g)| g > 0)
+            .map(|(d, &g)| (d.as_str(), g))
+            .collect();
+        let mut positives: HashMap<&str, f64> = HashMap::new();
+        let mut negatives = Vec::new();
+        for hit in &hits {
+            match relevant.get_key_value(hit.id.as_str()) {
+                Some((id, _)) => {
+                    positives.insert(id, f64::from(hit.score));
+                }
+                None if negatives.len() < args.auc_negatives => negatives.push(f64::from(hit.score)),
+                None => {}
+            }
+        }
+        for id in relevant.keys() {
+            if !positives.contains_key(id) {
+                let exact = match (args.mode, vector, collection.get(id)) {
+                    (SearchMode::Dense, Some(q), Some(doc)) => f64::from(distance.similarity(q, &doc.vector)),
+                    _ => 0.0,
+                };
+                positives.insert(id, exact);
+            }
+        }
+        auc_inputs.push((positives.into_values().collect(), negatives));
+        let ranked = hits.into_iter().map(|h| ScoredDoc { doc_id: h.id, score: f64::from(h.score) }).collect();
+        run.insert(query.id.clone(), ranked);
+    }
+    Ok((run, auc_inputs, encoder))
 }

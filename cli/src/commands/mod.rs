@@ -4,6 +4,8 @@ pub(crate) mod bench;
 pub(crate) mod embed;
 pub(crate) mod eval_retrieval;
 pub(crate) mod eval_sts;
+pub(crate) mod index_build;
+pub(crate) mod search;
 
 use std::path::PathBuf;
 
@@ -39,6 +41,18 @@ impl ModelArgs {
         match &self.model {
             Some(dir) => Ok(dir.clone()),
             None => data_source::default_model_dir(),
+        }
+    }
+
+    /// Loads the encoder for a collection: `--model` when given, else the model recorded in
+    /// the collection's manifest.
+    pub(crate) fn load_for_collection(&self, collection: &pairwise_index::Collection) -> anyhow::Result<SentenceEncoder> {
+        match (&self.model, &collection.config().model_id) {
+            (None, Some(recorded)) => {
+                let with_model = Self { model: Some(PathBuf::from(recorded)), ..self.clone() };
+                with_model.load()
+            }
+            _ => self.load(),
         }
     }
 
@@ -81,6 +95,21 @@ impl EvalCommand {
         match self {
             Self::Retrieval(args) => eval_retrieval::run(args),
             Self::Sts(args) => eval_sts::run(args),
+        }
+    }
+}
+
+/// `pairwise index …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum IndexCommand {
+    /// Embed a BEIR corpus and fill a new collection (HNSW + BM25) with it.
+    Build(index_build::IndexBuildArgs),
+}
+
+impl IndexCommand {
+    pub(crate) fn run(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Build(args) => index_build::run(args),
         }
     }
 }
