@@ -1,5 +1,7 @@
 //! The index's error type.
 
+use std::path::PathBuf;
+
 /// Everything that can go wrong in an index.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -22,6 +24,61 @@ pub enum IndexError {
     /// A parameter out of range.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
+    /// An IO failure; `fs_err` puts the path in the message.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A file whose bytes are not what we wrote: bad magic, a bad checksum before valid data, a
+    /// broken structure. Never skipped silently.
+    #[error("{} is corrupt{}: {reason}", .path.display(), at_offset(*.offset))]
+    Corrupt {
+        /// The file (or folder).
+        path: PathBuf,
+        /// The byte offset of the damage, where one is known.
+        offset: Option<u64>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file written by a newer (or unknown) format version.
+    #[error("{} has format version {found}; this build reads version {supported}", .path.display())]
+    UnsupportedVersion {
+        /// The file.
+        path: PathBuf,
+        /// The version in the file.
+        found: u32,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+    /// A JSON file that does not parse as the expected structure.
+    #[error("{} is not valid: {source}", .path.display())]
+    InvalidJson {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error (with line and column).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A log record (or a whole batch) over the size limit.
+    #[error("{what} of {bytes} bytes is over the limit of {max} bytes")]
+    TooLarge {
+        /// `"record"` or `"batch"`.
+        what: &'static str,
+        /// Its size.
+        bytes: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A write-ahead log that failed a write or fsync: its on-disk state is unknown until it is
+    /// reopened (which replays what did reach the disk).
+    #[error("write-ahead log {} failed an earlier write; reopen it", .path.display())]
+    WalPoisoned {
+        /// The log file.
+        path: PathBuf,
+    },
+}
+
+/// `" at byte N"`, or nothing when the offset is unknown.
+fn at_offset(offset: Option<u64>) -> String {
+    offset.map_or_else(String::new, |o| format!(" at byte {o}"))
 }
 
 /// The index's result type.

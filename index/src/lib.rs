@@ -1,7 +1,8 @@
 //! Search over embeddings and text.
 //!
 //! This first slice holds the exact (flat) vector index, which is both the search of small
-//! collections and the ground truth for approximate indexes.
+//! collections and the ground truth for approximate indexes, and [`persist`], the durable
+//! storage collections sit on (write-ahead log, atomic snapshots, manifest).
 //!
 //! ```
 //! use pairwise_index::{Distance, FlatIndex};
@@ -16,6 +17,7 @@
 
 mod error;
 mod hit;
+pub mod persist;
 mod vector;
 
 pub use error::{IndexError, Result};
