@@ -6,5 +6,6 @@
     reason = "test helpers fail loudly"
 )]
 
+mod collection_crash;
 mod compat;
 mod wal_crash;
