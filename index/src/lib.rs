@@ -1,7 +1,8 @@
 //! Search over embeddings and text.
 //!
-//! This first slice holds the exact (flat) vector index, which is both the search of small
-//! collections and the ground truth for approximate indexes.
+//! * Vector search: the exact [`FlatIndex`], both the search of small collections and the
+//!   ground truth for approximate indexes.
+//! * Hybrid search: [`rrf`] and [`weighted_fusion`] merge ranked lists.
 //!
 //! ```
 //! use pairwise_index::{Distance, FlatIndex};
@@ -15,9 +16,11 @@
 //! ```
 
 mod error;
+mod fusion;
 mod hit;
 mod vector;
 
 pub use error::{IndexError, Result};
+pub use fusion::{rrf, weighted_fusion, DEFAULT_RRF_K};
 pub use hit::{DocIndex, Hit, Score};
 pub use vector::{Distance, FlatIndex};
