@@ -74,6 +74,50 @@ pub enum IndexError {
         /// The log file.
         path: PathBuf,
     },
+    /// A keyword query that is empty or only whitespace.
+    #[error("the query is empty")]
+    EmptyQuery,
+    /// An index on disk that this version cannot read.
+    #[error("incompatible index at {path}: {reason}")]
+    Incompatible {
+        /// The index directory.
+        path: PathBuf,
+        /// What differs from what this version expects.
+        reason: String,
+    },
+    /// Stored data that breaks an invariant of the index.
+    #[error("corrupt index: {0}")]
+    BrokenInvariant(String),
+    /// The keyword engine failed; the source is the engine's own error.
+    #[error("text index: {0}")]
+    Tantivy(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A metadata filter that does not parse.
+    #[error("invalid filter: {0}")]
+    InvalidFilter(String),
+    /// A document that cannot be stored.
+    #[error("document {id:?}: {reason}")]
+    InvalidDocument {
+        /// The document's id.
+        id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A search request that cannot be answered.
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// A folder that already holds a collection.
+    #[error("{} already holds a collection", .0.display())]
+    AlreadyExists(PathBuf),
+    /// A folder that holds no collection.
+    #[error("{} holds no collection", .0.display())]
+    NotFound(PathBuf),
+}
+
+impl IndexError {
+    /// Wraps a tantivy error without making tantivy part of our public API.
+    pub(crate) fn tantivy(error: tantivy::TantivyError) -> Self {
+        Self::Tantivy(Box::new(error))
+    }
 }
 
 /// `" at byte N"`, or nothing when the offset is unknown.

@@ -1,25 +1,43 @@
 //! Search over embeddings and text.
 //!
-//! This first slice holds the exact (flat) vector index, which is both the search of small
-//! collections and the ground truth for approximate indexes, and [`persist`], the durable
-//! storage collections sit on (write-ahead log, atomic snapshots, manifest).
+//! * Vector search: the exact [`FlatIndex`], both the search of small collections and the
+//!   ground truth for approximate indexes.
+//! * Keyword search: [`Bm25Index`], BM25 over titles and bodies on tantivy, with a
+//!   configurable [`Analyzer`].
+//! * Hybrid search: [`rrf`] and [`weighted_fusion`] merge the ranked lists of both.
 //!
 //! ```
-//! use pairwise_index::{Distance, FlatIndex};
+//! use pairwise_index::{rrf, Bm25Config, Bm25Index, Distance, FlatIndex, TextDoc, DEFAULT_RRF_K};
 //!
-//! let mut index = FlatIndex::new(2, Distance::Cosine)?;
-//! index.add(&[1.0, 0.0])?;
-//! index.add(&[0.0, 1.0])?;
-//! let hits = index.search(&[0.9, 0.1], 1)?;
-//! assert_eq!(hits[0].doc, 0);
+//! let mut vectors = FlatIndex::new(2, Distance::Cosine)?;
+//! vectors.add(&[1.0, 0.0])?;
+//! vectors.add(&[0.0, 1.0])?;
+//! let dense = vectors.search(&[0.9, 0.1], 2)?;
+//! assert_eq!(dense[0].doc, 0);
+//!
+//! let mut text = Bm25Index::create_in_ram(Bm25Config::default())?;
+//! text.add(&[
+//!     TextDoc { doc: 0, id: "d0", title: None, text: "vitamin D and bone density" },
+//!     TextDoc { doc: 1, id: "d1", title: None, text: "bones grow denser with exercise" },
+//! ])?;
+//! text.commit()?;
+//! let keyword = text.search("exercise and bone", 2, None)?;
+//! assert_eq!(keyword[0].doc, 1);
+//!
+//! let fused = rrf(&[dense, keyword], DEFAULT_RRF_K, 2)?;
+//! assert_eq!(fused.len(), 2);
 //! # Ok::<(), pairwise_index::IndexError>(())
 //! ```
 
 mod error;
+mod fusion;
 mod hit;
 pub mod persist;
+mod text;
 mod vector;
 
 pub use error::{IndexError, Result};
+pub use fusion::{rrf, weighted_fusion, DEFAULT_RRF_K};
 pub use hit::{DocIndex, Hit, Score};
+pub use text::{Analyzer, Bm25Config, Bm25Index, QuerySyntax, TextDoc, BM25_MANIFEST_FILE};
 pub use vector::{Distance, FlatIndex};
