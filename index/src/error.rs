@@ -108,6 +108,9 @@ pub enum IndexError {
     /// A folder that already holds a collection.
     #[error("{} already holds a collection", .0.display())]
     AlreadyExists(PathBuf),
+    /// A collection that another process (or handle) has open.
+    #[error("{} is open elsewhere (its LOCK is held)", .0.display())]
+    Locked(PathBuf),
     /// A folder that holds no collection.
     #[error("{} holds no collection", .0.display())]
     NotFound(PathBuf),

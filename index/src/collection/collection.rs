@@ -35,6 +35,7 @@ const WAL_FILE: &str = "wal.log";
 const SNAPSHOTS_DIR: &str = "snapshots";
 const MANIFEST_FILE: &str = "manifest.json";
 const DOCS_FILE: &str = "docs.jsonl";
+const LOCK_FILE: &str = "LOCK";
 
 /// What opening a collection found, for logging.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +59,8 @@ pub struct Collection {
     wal: Wal,
     snapshots: SnapshotStore,
     batches_since_snapshot: u64,
+    /// Held (OS file lock) while the collection is open: one writer per folder.
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for Collection {
@@ -78,6 +81,7 @@ impl Collection {
             return Err(IndexError::AlreadyExists(dir.to_path_buf()));
         }
         fs_err::create_dir_all(dir)?;
+        let lock = lock(dir)?;
         let mut manifest = Manifest::new(config.dim, config.distance);
         manifest.model_id.clone_from(&config.model_id);
         manifest.index_params = serde_json::to_value(&config)
@@ -97,6 +101,7 @@ impl Collection {
             wal,
             snapshots,
             batches_since_snapshot: 0,
+            _lock: lock,
         })
     }
 
@@ -110,6 +115,7 @@ impl Collection {
         if !snapshots_dir.is_dir() {
             return Err(IndexError::NotFound(dir.to_path_buf()));
         }
+        let lock = lock(dir)?;
         let snapshots = SnapshotStore::open(&snapshots_dir)?;
         let snapshot = snapshots.current()?.ok_or_else(|| IndexError::NotFound(dir.to_path_buf()))?;
         let manifest = Manifest::load(&snapshot.path().join(MANIFEST_FILE))?;
@@ -138,6 +144,7 @@ impl Collection {
             wal,
             snapshots,
             batches_since_snapshot: 0,
+            _lock: lock,
         };
         for record in &pending {
             collection.apply(Op::decode(&record.payload, &wal_path, record.seq)?)?;
@@ -311,6 +318,15 @@ impl Collection {
             })
             .collect())
     }
+}
+
+/// Takes the folder's exclusive lock, released by the OS when the process ends.
+fn lock(dir: &Path) -> Result<std::fs::File> {
+    let path = dir.join(LOCK_FILE);
+    let file = fs_err::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+    let file = file.into_parts().0;
+    file.try_lock().map_err(|_| IndexError::Locked(dir.to_path_buf()))?;
+    Ok(file)
 }
 
 fn text_docs(start: DocIndex, docs: &[Document]) -> Vec<TextDoc<'_>> {

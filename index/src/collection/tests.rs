@@ -82,6 +82,7 @@ fn bad_requests_and_documents_are_typed_errors() {
     assert!(c.upsert(vec![doc("y", "t", [1.0, 0.0, 0.0]), doc("y", "u", [1.0, 0.0, 0.0])]).is_err());
     assert_eq!(c.count(), 3, "a rejected batch writes nothing");
     assert!(matches!(Collection::create(dir.path(), config()), Err(IndexError::AlreadyExists(_))));
+    assert!(matches!(Collection::open(dir.path()), Err(IndexError::Locked(_))));
     assert!(matches!(Collection::open(&dir.path().join("missing")), Err(IndexError::NotFound(_))));
 }
 
