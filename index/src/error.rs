@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::hit::DocIndex;
+
 /// Everything that can go wrong in an index.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -111,6 +113,25 @@ pub enum IndexError {
     /// A collection that another process (or handle) has open.
     #[error("{} is open elsewhere (its LOCK is held)", .0.display())]
     Locked(PathBuf),
+    /// A batch whose document positions are not exactly the next free ones.
+    #[error(
+        "document {doc} is out of sequence: the batch must hold each position in \
+         {start}..{end} exactly once"
+    )]
+    DocOutOfSequence {
+        /// The offending position (the first repeated or out-of-range one).
+        doc: DocIndex,
+        /// The first free position (the index's length before the batch).
+        start: DocIndex,
+        /// One past the last position the batch may use.
+        end: DocIndex,
+    },
+    /// A value that could not be serialised to JSON.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// An error reported by the `hnsw_rs` graph library.
+    #[error("hnsw graph: {0}")]
+    Hnsw(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A folder that holds no collection.
     #[error("{} holds no collection", .0.display())]
     NotFound(PathBuf),

@@ -1,10 +1,15 @@
-//! Search over embeddings and text.
+//! Search over embeddings and text, and the durable collections that hold them.
 //!
-//! * Vector search: the exact [`FlatIndex`], both the search of small collections and the
-//!   ground truth for approximate indexes.
+//! * [`Collection`]: documents (id, text, title, JSON metadata, vector) behind a write-ahead
+//!   log and atomic snapshots, searchable by vector, keywords or both, with metadata
+//!   [`Filter`]s.
+//! * Vector search behind one [`VectorIndex`] trait: the exact [`FlatIndex`] (small
+//!   collections, and the ground truth) and the approximate [`HnswIndex`];
+//!   [`VectorIndexConfig`] picks one as an [`AnyVectorIndex`].
 //! * Keyword search: [`Bm25Index`], BM25 over titles and bodies on tantivy, with a
 //!   configurable [`Analyzer`].
-//! * Hybrid search: [`rrf`] and [`weighted_fusion`] merge the ranked lists of both.
+//! * Hybrid search: [`rrf`] and [`weighted_fusion`] merge ranked lists.
+//! * [`persist`]: the write-ahead log, atomic files, snapshot generations and the manifest.
 //!
 //! ```
 //! use pairwise_index::{rrf, Bm25Config, Bm25Index, Distance, FlatIndex, TextDoc, DEFAULT_RRF_K};
@@ -29,6 +34,7 @@
 //! # Ok::<(), pairwise_index::IndexError>(())
 //! ```
 
+mod collection;
 mod error;
 mod fusion;
 mod hit;
@@ -36,8 +42,15 @@ pub mod persist;
 mod text;
 mod vector;
 
+pub use collection::{
+    validate_batch, Collection, CollectionConfig, Condition, Document, Filter, Fusion, OpenReport,
+    SearchHit, SearchMode, SearchRequest, MAX_ID_BYTES,
+};
 pub use error::{IndexError, Result};
 pub use fusion::{rrf, weighted_fusion, DEFAULT_RRF_K};
 pub use hit::{DocIndex, Hit, Score};
 pub use text::{Analyzer, Bm25Config, Bm25Index, QuerySyntax, TextDoc, BM25_MANIFEST_FILE};
-pub use vector::{Distance, FlatIndex};
+pub use vector::{
+    AnyVectorIndex, Distance, DocFilter, FlatIndex, HnswConfig, HnswIndex, VectorIndex,
+    VectorIndexConfig, MAX_EF, MAX_ELEMENTS_HINT, MAX_M, MIN_M,
+};

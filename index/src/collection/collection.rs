@@ -21,9 +21,11 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::collection::search::HYBRID_DEPTH;
-use crate::collection::{validate_batch, CollectionConfig, Document, Fusion, SearchHit, SearchMode, SearchRequest};
 use crate::collection::op::Op;
+use crate::collection::search::HYBRID_DEPTH;
+use crate::collection::{
+    validate_batch, CollectionConfig, Document, Fusion, SearchHit, SearchMode, SearchRequest,
+};
 use crate::error::{IndexError, Result};
 use crate::fusion::{rrf, weighted_fusion};
 use crate::hit::{DocIndex, Hit};
@@ -65,7 +67,10 @@ pub struct Collection {
 
 impl std::fmt::Debug for Collection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Collection").field("dir", &self.dir).field("count", &self.count()).finish_non_exhaustive()
+        f.debug_struct("Collection")
+            .field("dir", &self.dir)
+            .field("count", &self.count())
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,22 +122,27 @@ impl Collection {
         }
         let lock = lock(dir)?;
         let snapshots = SnapshotStore::open(&snapshots_dir)?;
-        let snapshot = snapshots.current()?.ok_or_else(|| IndexError::NotFound(dir.to_path_buf()))?;
+        let snapshot = snapshots
+            .current()?
+            .ok_or_else(|| IndexError::NotFound(dir.to_path_buf()))?;
         let manifest = Manifest::load(&snapshot.path().join(MANIFEST_FILE))?;
-        let config: CollectionConfig = serde_json::from_value(manifest.index_params.clone()).map_err(|e| {
-            IndexError::Corrupt {
+        let config: CollectionConfig = serde_json::from_value(manifest.index_params.clone())
+            .map_err(|e| IndexError::Corrupt {
                 path: snapshot.path().join(MANIFEST_FILE),
                 offset: None,
                 reason: format!("index_params is not a collection config: {e}"),
-            }
-        })?;
+            })?;
         let docs = read_docs(&snapshot.path().join(DOCS_FILE), config.dim)?;
         let (vectors, text) = build_indexes(&config, &docs)?;
         let (wal, replay) = Wal::open(dir.join(WAL_FILE))?;
         let dropped_tail_bytes = replay.dropped_tail_bytes;
         let wal_path = wal.path().to_path_buf();
         let pending = replay.into_unapplied(manifest.last_seq)?;
-        let by_id = docs.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
+        let by_id = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.clone(), i))
+            .collect();
         let mut collection = Self {
             dir: dir.to_path_buf(),
             config,
@@ -151,7 +161,13 @@ impl Collection {
             collection.manifest.last_seq = record.seq;
         }
         collection.batches_since_snapshot = pending.len() as u64;
-        Ok((collection, OpenReport { replayed_batches: pending.len(), dropped_tail_bytes }))
+        Ok((
+            collection,
+            OpenReport {
+                replayed_batches: pending.len(),
+                dropped_tail_bytes,
+            },
+        ))
     }
 
     /// The collection's folder.
@@ -176,7 +192,10 @@ impl Collection {
 
     /// The live document with this id.
     pub fn get(&self, id: &str) -> Option<&Document> {
-        self.by_id.get(id).and_then(|&pos| self.docs.get(pos)).and_then(Option::as_ref)
+        self.by_id
+            .get(id)
+            .and_then(|&pos| self.docs.get(pos))
+            .and_then(Option::as_ref)
     }
 
     /// Inserts documents, replacing those whose ids exist. Durable when it returns.
@@ -196,7 +215,10 @@ impl Collection {
     /// # Errors
     /// IO failures.
     pub fn delete(&mut self, ids: Vec<String>) -> Result<usize> {
-        let existing: Vec<String> = ids.into_iter().filter(|id| self.by_id.contains_key(id)).collect();
+        let existing: Vec<String> = ids
+            .into_iter()
+            .filter(|id| self.by_id.contains_key(id))
+            .collect();
         let count = existing.len();
         if count > 0 {
             self.log_and_apply(Op::Delete(existing))?;
@@ -209,7 +231,8 @@ impl Collection {
         self.apply(op)?;
         self.manifest.last_seq = range.end.saturating_sub(1);
         self.batches_since_snapshot += 1;
-        if self.batches_since_snapshot >= self.config.snapshot_every_batches || self.too_many_dead() {
+        if self.batches_since_snapshot >= self.config.snapshot_every_batches || self.too_many_dead()
+        {
             self.snapshot()?;
         }
         Ok(())
@@ -230,8 +253,11 @@ impl Collection {
                     }
                 }
                 let start = self.docs.len();
-                let batch: Vec<(DocIndex, &[f32])> =
-                    docs.iter().enumerate().map(|(i, d)| (start + i, d.vector.as_slice())).collect();
+                let batch: Vec<(DocIndex, &[f32])> = docs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| (start + i, d.vector.as_slice()))
+                    .collect();
                 self.vectors.insert_batch(&batch)?;
                 self.text.add(&text_docs(start, &docs))?;
                 for (i, doc) in docs.into_iter().enumerate() {
@@ -268,7 +294,11 @@ impl Collection {
         write_snapshot(&self.snapshots, &self.manifest, &live)?;
         self.wal.reset()?;
         let (vectors, text) = build_indexes(&self.config, &live)?;
-        self.by_id = live.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
+        self.by_id = live
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.clone(), i))
+            .collect();
         self.docs = live.into_iter().map(Some).collect();
         self.vectors = vectors;
         self.text = text;
@@ -286,14 +316,21 @@ impl Collection {
             return Err(IndexError::InvalidQuery("k must be at least 1".to_owned()));
         }
         let allowed = |pos: DocIndex| {
-            self.docs.get(pos).and_then(Option::as_ref).is_some_and(|d| request.filter.is_none_or(|f| f.matches(&d.metadata)))
+            self.docs
+                .get(pos)
+                .and_then(Option::as_ref)
+                .is_some_and(|d| request.filter.is_none_or(|f| f.matches(&d.metadata)))
         };
         let dense = |k: usize| -> Result<Vec<Hit>> {
-            let vector = request.vector.ok_or_else(|| IndexError::InvalidQuery("this mode needs a query vector".to_owned()))?;
+            let vector = request.vector.ok_or_else(|| {
+                IndexError::InvalidQuery("this mode needs a query vector".to_owned())
+            })?;
             self.vectors.search(vector, k, Some(&allowed))
         };
         let keyword = |k: usize| -> Result<Vec<Hit>> {
-            let text = request.text.ok_or_else(|| IndexError::InvalidQuery("this mode needs a query text".to_owned()))?;
+            let text = request.text.ok_or_else(|| {
+                IndexError::InvalidQuery("this mode needs a query text".to_owned())
+            })?;
             self.text.search(text, k, Some(&allowed))
         };
         let hits = match request.mode {
@@ -314,7 +351,10 @@ impl Collection {
             .into_iter()
             .filter_map(|hit| {
                 let doc = self.docs.get(hit.doc)?.as_ref()?;
-                Some(SearchHit { id: doc.id.clone(), score: hit.score })
+                Some(SearchHit {
+                    id: doc.id.clone(),
+                    score: hit.score,
+                })
             })
             .collect())
     }
@@ -323,23 +363,40 @@ impl Collection {
 /// Takes the folder's exclusive lock, released by the OS when the process ends.
 fn lock(dir: &Path) -> Result<std::fs::File> {
     let path = dir.join(LOCK_FILE);
-    let file = fs_err::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+    let file = fs_err::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
     let file = file.into_parts().0;
-    file.try_lock().map_err(|_| IndexError::Locked(dir.to_path_buf()))?;
+    file.try_lock()
+        .map_err(|_| IndexError::Locked(dir.to_path_buf()))?;
     Ok(file)
 }
 
 fn text_docs(start: DocIndex, docs: &[Document]) -> Vec<TextDoc<'_>> {
     docs.iter()
         .enumerate()
-        .map(|(i, d)| TextDoc { doc: start + i, id: &d.id, title: d.title.as_deref(), text: &d.text })
+        .map(|(i, d)| TextDoc {
+            doc: start + i,
+            id: &d.id,
+            title: d.title.as_deref(),
+            text: &d.text,
+        })
         .collect()
 }
 
 /// Builds the vector and keyword indexes over `docs` (positions = slice order).
-fn build_indexes(config: &CollectionConfig, docs: &[Document]) -> Result<(AnyVectorIndex, Bm25Index)> {
+fn build_indexes(
+    config: &CollectionConfig,
+    docs: &[Document],
+) -> Result<(AnyVectorIndex, Bm25Index)> {
     let mut vectors = config.vector_index.build(config.dim, config.distance)?;
-    let batch: Vec<(DocIndex, &[f32])> = docs.iter().enumerate().map(|(i, d)| (i, d.vector.as_slice())).collect();
+    let batch: Vec<(DocIndex, &[f32])> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (i, d.vector.as_slice()))
+        .collect();
     if !batch.is_empty() {
         vectors.insert_batch(&batch)?;
     }
@@ -356,7 +413,8 @@ fn write_snapshot(store: &SnapshotStore, manifest: &Manifest, docs: &[Document])
     let docs_path = staged.path().join(DOCS_FILE);
     let mut out = BufWriter::new(fs_err::File::create(&docs_path)?);
     for doc in docs {
-        serde_json::to_writer(&mut out, doc).map_err(|e| IndexError::InvalidParameter(format!("cannot encode a document: {e}")))?;
+        serde_json::to_writer(&mut out, doc)
+            .map_err(|e| IndexError::InvalidParameter(format!("cannot encode a document: {e}")))?;
         out.write_all(b"\n")?;
     }
     out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
@@ -369,7 +427,11 @@ fn read_docs(path: &Path, dim: usize) -> Result<Vec<Document>> {
     let reader = std::io::BufReader::new(fs_err::File::open(path)?);
     let mut docs = Vec::new();
     for (i, line) in reader.lines().enumerate() {
-        let corrupt = |reason: String| IndexError::Corrupt { path: path.to_path_buf(), offset: None, reason: format!("line {}: {reason}", i + 1) };
+        let corrupt = |reason: String| IndexError::Corrupt {
+            path: path.to_path_buf(),
+            offset: None,
+            reason: format!("line {}: {reason}", i + 1),
+        };
         let line = line?;
         let doc: Document = serde_json::from_str(&line).map_err(|e| corrupt(e.to_string()))?;
         doc.validate(dim).map_err(|e| corrupt(e.to_string()))?;

@@ -54,7 +54,10 @@ impl CollectionConfig {
             return invalid("snapshot_every_batches must be at least 1".to_owned());
         }
         if !(self.max_dead_fraction > 0.0 && self.max_dead_fraction <= 1.0) {
-            return invalid(format!("max_dead_fraction must lie in (0, 1], got {}", self.max_dead_fraction));
+            return invalid(format!(
+                "max_dead_fraction must lie in (0, 1], got {}",
+                self.max_dead_fraction
+            ));
         }
         self.bm25.validate()?;
         self.vector_index.build(self.dim, self.distance).map(|_| ())

@@ -32,7 +32,10 @@ impl Document {
     /// [`IndexError::InvalidDocument`] for an empty or over-long id, empty text or non-object
     /// metadata; [`IndexError::DimMismatch`] and [`IndexError::NonFinite`] for bad vectors.
     pub fn validate(&self, dim: usize) -> Result<()> {
-        let bad = |reason: &str| IndexError::InvalidDocument { id: self.id.clone(), reason: reason.to_owned() };
+        let bad = |reason: &str| IndexError::InvalidDocument {
+            id: self.id.clone(),
+            reason: reason.to_owned(),
+        };
         if self.id.is_empty() {
             return Err(bad("id is empty"));
         }
@@ -46,9 +49,14 @@ impl Document {
             return Err(bad("metadata must be a JSON object"));
         }
         if self.vector.len() != dim {
-            return Err(IndexError::DimMismatch { expected: dim, got: self.vector.len() });
+            return Err(IndexError::DimMismatch {
+                expected: dim,
+                got: self.vector.len(),
+            });
         }
-        if let Some((position, &value)) = self.vector.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        if let Some((position, &value)) =
+            self.vector.iter().enumerate().find(|(_, v)| !v.is_finite())
+        {
             return Err(IndexError::NonFinite { position, value });
         }
         Ok(())
@@ -79,7 +87,13 @@ mod tests {
     use serde_json::json;
 
     fn doc(id: &str, text: &str, vector: Vec<f32>) -> Document {
-        Document { id: id.to_owned(), text: text.to_owned(), title: None, metadata: Value::Null, vector }
+        Document {
+            id: id.to_owned(),
+            text: text.to_owned(),
+            title: None,
+            metadata: Value::Null,
+            vector,
+        }
     }
 
     #[test]
@@ -104,12 +118,17 @@ mod tests {
         }
         let mut d = doc("a", "t", vec![1.0]);
         d.metadata = json!([1]);
-        assert!(d.validate(1).unwrap_err().to_string().contains("JSON object"));
+        assert!(d
+            .validate(1)
+            .unwrap_err()
+            .to_string()
+            .contains("JSON object"));
     }
 
     #[test]
     fn rejects_duplicate_ids_in_a_batch() {
-        let err = validate_batch(&[doc("a", "t", vec![1.0]), doc("a", "u", vec![1.0])], 1).unwrap_err();
+        let err =
+            validate_batch(&[doc("a", "t", vec![1.0]), doc("a", "u", vec![1.0])], 1).unwrap_err();
         assert!(err.to_string().contains("twice"), "{err}");
     }
 }

@@ -76,8 +76,15 @@ impl Filter {
         let Value::Object(map) = value else {
             return Err(invalid("a filter must be a JSON object"));
         };
-        let mut parts = map.iter().map(|(key, v)| parse_entry(key, v)).collect::<Result<Vec<_>>>()?;
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Self::And(parts) })
+        let mut parts = map
+            .iter()
+            .map(|(key, v)| parse_entry(key, v))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Self::And(parts)
+        })
     }
 
     /// Whether `metadata` satisfies the filter.
@@ -98,7 +105,9 @@ fn invalid(reason: impl Into<String>) -> IndexError {
 fn parse_entry(key: &str, value: &Value) -> Result<Filter> {
     let list = |v: &Value| -> Result<Vec<Filter>> {
         match v {
-            Value::Array(items) if !items.is_empty() => items.iter().map(Filter::from_json).collect(),
+            Value::Array(items) if !items.is_empty() => {
+                items.iter().map(Filter::from_json).collect()
+            }
             _ => Err(invalid(format!("{key} takes a non-empty array of filters"))),
         }
     };
@@ -113,14 +122,20 @@ fn parse_entry(key: &str, value: &Value) -> Result<Filter> {
 }
 
 fn field_filter(path: &str, value: &Value) -> Result<Filter> {
-    let field = |condition| Filter::Field { path: path.to_owned(), condition };
+    let field = |condition| Filter::Field {
+        path: path.to_owned(),
+        condition,
+    };
     let Value::Object(ops) = value else {
         return Ok(field(Condition::Eq(value.clone())));
     };
     if !ops.keys().any(|k| k.starts_with('$')) {
         return Ok(field(Condition::Eq(value.clone())));
     }
-    let mut conditions = ops.iter().map(|(op, v)| parse_condition(path, op, v)).collect::<Result<Vec<_>>>()?;
+    let mut conditions = ops
+        .iter()
+        .map(|(op, v)| parse_condition(path, op, v))
+        .collect::<Result<Vec<_>>>()?;
     Ok(if conditions.len() == 1 {
         field(conditions.remove(0))
     } else {
@@ -155,7 +170,9 @@ fn parse_condition(path: &str, op: &str, value: &Value) -> Result<Condition> {
 }
 
 fn lookup<'a>(metadata: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(metadata, |v, part| v.as_object().and_then(|m: &Map<String, Value>| m.get(part)))
+    path.split('.').try_fold(metadata, |v, part| {
+        v.as_object().and_then(|m: &Map<String, Value>| m.get(part))
+    })
 }
 
 impl Condition {
@@ -203,15 +220,24 @@ mod tests {
     fn equality_and_implicit_and() {
         assert!(check(r#"{"lang": "en"}"#, json!({"lang": "en"})));
         assert!(!check(r#"{"lang": "en"}"#, json!({"lang": "de"})));
-        assert!(!check(r#"{"lang": "en", "year": 2020}"#, json!({"lang": "en", "year": 2019})));
+        assert!(!check(
+            r#"{"lang": "en", "year": 2020}"#,
+            json!({"lang": "en", "year": 2019})
+        ));
         assert!(check(r#"{"year": 2020}"#, json!({"year": 2020.0})));
-        assert!(check(r#"{"tags": ["a", "b"]}"#, json!({"tags": ["a", "b"]})));
+        assert!(check(
+            r#"{"tags": ["a", "b"]}"#,
+            json!({"tags": ["a", "b"]})
+        ));
     }
 
     #[test]
     fn comparisons_and_missing_fields() {
         let doc = json!({"year": 2015, "source": {"name": "pubmed"}});
-        assert!(check(r#"{"year": {"$gte": 2010, "$lt": 2020}}"#, doc.clone()));
+        assert!(check(
+            r#"{"year": {"$gte": 2010, "$lt": 2020}}"#,
+            doc.clone()
+        ));
         assert!(!check(r#"{"year": {"$gt": 2015}}"#, doc.clone()));
         assert!(check(r#"{"source.name": "pubmed"}"#, doc.clone()));
         assert!(!check(r#"{"missing": {"$lt": 5}}"#, doc.clone()));

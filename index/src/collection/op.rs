@@ -17,7 +17,8 @@ pub(crate) enum Op {
 
 impl Op {
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
-        serde_json::to_vec(self).map_err(|e| IndexError::InvalidParameter(format!("cannot encode a write: {e}")))
+        serde_json::to_vec(self)
+            .map_err(|e| IndexError::InvalidParameter(format!("cannot encode a write: {e}")))
     }
 
     pub(crate) fn decode(bytes: &[u8], path: &std::path::Path, seq: u64) -> Result<Self> {

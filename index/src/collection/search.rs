@@ -26,7 +26,9 @@ impl std::str::FromStr for SearchMode {
             "dense" => Ok(Self::Dense),
             "bm25" => Ok(Self::Bm25),
             "hybrid" => Ok(Self::Hybrid),
-            other => Err(format!("unknown mode {other:?}; expected dense, bm25 or hybrid")),
+            other => Err(format!(
+                "unknown mode {other:?}; expected dense, bm25 or hybrid"
+            )),
         }
     }
 }

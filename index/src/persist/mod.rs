@@ -22,6 +22,7 @@
 //! Each module's docs give its crash-safety argument.
 
 mod atomic;
+mod digest;
 mod frame;
 mod manifest;
 mod snapshot;
@@ -30,6 +31,7 @@ mod wal;
 pub use atomic::{
     remove_temp_files_for, remove_temp_files_in, sync_dir, write_atomic, TEMP_MARKER,
 };
+pub(crate) use digest::{digest_file, verify_file, write_synced, FileDigest};
 pub use frame::WalRecord;
 pub use manifest::{Manifest, FORMAT_VERSION, MANIFEST_FILE};
 pub use snapshot::{Snapshot, SnapshotStore, StagedSnapshot, CURRENT_FILE};

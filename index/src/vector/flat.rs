@@ -3,7 +3,8 @@
 use rayon::prelude::*;
 
 use crate::error::{IndexError, Result};
-use crate::hit::{Hit, Score};
+use crate::hit::{DocIndex, Hit, Score};
+use crate::vector::base::{check_positions, DocFilter, VectorIndex};
 use crate::vector::distance::{normalize, Distance};
 
 /// Vectors stored row-major and searched exhaustively.
@@ -114,16 +115,85 @@ impl FlatIndex {
             .collect()
     }
 
-    fn prepare(&self, vector: &[f32]) -> Result<Vec<f32>> {
+    /// The `k` best allowed rows for an already prepared query, best first.
+    pub(crate) fn search_prepared(
+        &self,
+        query: &[f32],
+        k: usize,
+        filter: Option<DocFilter<'_>>,
+    ) -> Vec<Hit> {
+        let rows = self.data.chunks_exact(self.dim).enumerate();
+        let hits = rows
+            .filter(|&(doc, _)| filter.is_none_or(|allowed| allowed(doc)))
+            .map(|(doc, row)| Hit {
+                doc,
+                score: self.distance.similarity(query, row),
+            })
+            .collect();
+        top_k_hits(hits, k)
+    }
+
+    /// The similarity of a prepared query to the stored row `doc`, which must exist.
+    pub(crate) fn score_prepared(&self, query: &[f32], doc: DocIndex) -> Option<Score> {
+        let start = doc.checked_mul(self.dim)?;
+        let row = self.data.get(start..start.checked_add(self.dim)?)?;
+        Some(self.distance.similarity(query, row))
+    }
+
+    /// The stored (prepared) rows, row-major in [`DocIndex`] order.
+    pub(crate) fn rows(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// The vectors' comparison.
+    pub(crate) fn distance(&self) -> Distance {
+        self.distance
+    }
+
+    /// An index over rows that were prepared (validated, normalised) before, e.g. read back
+    /// from disk; they are stored bit for bit.
+    ///
+    /// # Errors
+    /// A zero `dim`, a ragged buffer or a non-finite component.
+    pub(crate) fn from_prepared(dim: usize, distance: Distance, data: Vec<f32>) -> Result<Self> {
+        let mut index = Self::new(dim, distance)?;
+        if data.len() % dim != 0 {
+            return Err(IndexError::DimMismatch {
+                expected: dim,
+                got: data.len() % dim,
+            });
+        }
+        check_finite(&data)?;
+        index.data = data;
+        Ok(index)
+    }
+
+    /// Validates and prepares a batch, then stores each row at its position.
+    fn insert_prepared_batch(&mut self, batch: &[(DocIndex, &[f32])]) -> Result<()> {
+        let start = self.len();
+        check_positions(batch.iter().map(|&(doc, _)| doc), start, batch.len())?;
+        let prepared: Vec<(DocIndex, Vec<f32>)> = batch
+            .iter()
+            .map(|&(doc, row)| Ok((doc, self.prepare(row)?)))
+            .collect::<Result<_>>()?;
+        let old_len = self.data.len();
+        self.data.resize(old_len + batch.len() * self.dim, 0.0);
+        for (doc, row) in prepared {
+            let offset = (doc - start) * self.dim + old_len;
+            self.data[offset..offset + self.dim].copy_from_slice(&row);
+        }
+        Ok(())
+    }
+
+    /// Checks width and finiteness, then normalises when the distance asks for it.
+    pub(crate) fn prepare(&self, vector: &[f32]) -> Result<Vec<f32>> {
         if vector.len() != self.dim {
             return Err(IndexError::DimMismatch {
                 expected: self.dim,
                 got: vector.len(),
             });
         }
-        if let Some((position, &value)) = vector.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(IndexError::NonFinite { position, value });
-        }
+        check_finite(vector)?;
         let mut prepared = vector.to_vec();
         if self.distance.normalizes() {
             normalize(&mut prepared);
@@ -132,14 +202,51 @@ impl FlatIndex {
     }
 }
 
+impl VectorIndex for FlatIndex {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn distance(&self) -> Distance {
+        self.distance
+    }
+
+    fn len(&self) -> usize {
+        FlatIndex::len(self)
+    }
+
+    fn insert_batch(&mut self, batch: &[(DocIndex, &[f32])]) -> Result<()> {
+        self.insert_prepared_batch(batch)
+    }
+
+    fn search(&self, query: &[f32], k: usize, filter: Option<DocFilter<'_>>) -> Result<Vec<Hit>> {
+        let query = self.prepare(query)?;
+        Ok(self.search_prepared(&query, k, filter))
+    }
+}
+
+/// Rejects a vector holding NaN or an infinity, naming the first bad component.
+fn check_finite(vector: &[f32]) -> Result<()> {
+    match vector.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        Some((position, &value)) => Err(IndexError::NonFinite { position, value }),
+        None => Ok(()),
+    }
+}
+
 /// The `k` best of `scores`, best first, ties broken by lower index.
 pub(crate) fn top_k(scores: &[Score], k: usize) -> Vec<Hit> {
-    let order = |a: &Hit, b: &Hit| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc));
-    let mut hits: Vec<Hit> = scores
+    let hits = scores
         .iter()
         .enumerate()
         .map(|(doc, &score)| Hit { doc, score })
         .collect();
+    top_k_hits(hits, k)
+}
+
+/// The `k` best `hits`, best first, ties broken by lower index: the one ordering that every
+/// index returns, so exact and approximate results compare directly.
+pub(crate) fn top_k_hits(mut hits: Vec<Hit>, k: usize) -> Vec<Hit> {
+    let order = |a: &Hit, b: &Hit| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc));
     if k < hits.len() {
         hits.select_nth_unstable_by(k, order);
         hits.truncate(k);
@@ -180,6 +287,54 @@ mod tests {
         ));
         assert!(index.is_empty());
         assert!(FlatIndex::new(0, Distance::L2).is_err());
+    }
+
+    #[test]
+    fn insert_batch_places_rows_at_their_positions_in_any_order() {
+        let mut index = FlatIndex::new(2, Distance::Dot).unwrap();
+        index.add(&[1.0, 1.0]).unwrap();
+        let batch: [(DocIndex, &[f32]); 2] = [(2, &[0.0, 3.0]), (1, &[2.0, 0.0])];
+        index.insert_batch(&batch).unwrap();
+        assert_eq!(index.rows(), &[1.0, 1.0, 2.0, 0.0, 0.0, 3.0]);
+        let hits = VectorIndex::search(&index, &[0.0, 1.0], 1, None).unwrap();
+        assert_eq!(hits, vec![Hit { doc: 2, score: 3.0 }]);
+    }
+
+    #[test]
+    fn insert_batch_rejects_gaps_repeats_and_bad_rows_atomically() {
+        let mut index = FlatIndex::new(2, Distance::L2).unwrap();
+        let gap: [(DocIndex, &[f32]); 1] = [(1, &[0.0, 0.0])];
+        assert!(matches!(
+            index.insert_batch(&gap),
+            Err(IndexError::DocOutOfSequence {
+                doc: 1,
+                start: 0,
+                end: 1
+            })
+        ));
+        let repeat: [(DocIndex, &[f32]); 2] = [(0, &[0.0, 0.0]), (0, &[1.0, 0.0])];
+        assert!(matches!(
+            index.insert_batch(&repeat),
+            Err(IndexError::DocOutOfSequence { doc: 0, .. })
+        ));
+        let infinite: [(DocIndex, &[f32]); 2] = [(0, &[0.0, 0.0]), (1, &[f32::INFINITY, 0.0])];
+        assert!(matches!(
+            index.insert_batch(&infinite),
+            Err(IndexError::NonFinite { position: 0, .. })
+        ));
+        assert!(index.is_empty());
+    }
+
+    #[test]
+    fn filtered_search_returns_only_allowed_documents() {
+        let mut index = FlatIndex::new(1, Distance::Dot).unwrap();
+        index.add_all(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        let even = |doc: DocIndex| doc % 2 == 0;
+        let hits = VectorIndex::search(&index, &[1.0], 10, Some(&even)).unwrap();
+        assert_eq!(
+            hits.iter().map(|h| h.doc).collect::<Vec<_>>(),
+            vec![4, 2, 0]
+        );
     }
 
     proptest! {

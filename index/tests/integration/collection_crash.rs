@@ -31,7 +31,9 @@ fn config() -> CollectionConfig {
 }
 
 fn vector(batch: u64, i: usize) -> Vec<f32> {
-    (0..DIM).map(|d| ((batch as usize * 31 + i * 7 + d) % 13) as f32 + 1.0).collect()
+    (0..DIM)
+        .map(|d| ((batch as usize * 31 + i * 7 + d) % 13) as f32 + 1.0)
+        .collect()
 }
 
 fn id(batch: u64, i: usize) -> String {
@@ -65,11 +67,17 @@ fn acknowledged_documents_survive_sigkill() {
                 if i == 0 && deletes_first(batch) {
                     continue; // its delete may or may not have been acknowledged
                 }
-                let doc = found.unwrap_or_else(|| panic!("acknowledged {} is missing (round {round})", id(batch, i)));
+                let doc = found.unwrap_or_else(|| {
+                    panic!("acknowledged {} is missing (round {round})", id(batch, i))
+                });
                 assert_eq!(doc.vector, vector(batch, i));
             }
         }
-        eprintln!("round {round}: {acked} batches acknowledged, {} documents, replayed {}", collection.count(), report.replayed_batches);
+        eprintln!(
+            "round {round}: {acked} batches acknowledged, {} documents, replayed {}",
+            collection.count(),
+            report.replayed_batches
+        );
     }
     assert!(acked >= 20, "the writers acknowledged too little");
 }
@@ -105,10 +113,15 @@ fn run_and_kill(path: &Path, acks: u64, delay: Duration) -> u64 {
 }
 
 /// The child: continues after the highest batch already stored.
-#[allow(clippy::print_stdout, reason = "acknowledgements go to the parent through stdout")]
+#[allow(
+    clippy::print_stdout,
+    reason = "acknowledgements go to the parent through stdout"
+)]
 fn writer(path: &Path) {
     let (mut collection, _) = Collection::open(path).unwrap();
-    let mut batch = (1..).find(|&b| collection.get(&id(b, 1)).is_none()).unwrap_or(1);
+    let mut batch = (1..)
+        .find(|&b| collection.get(&id(b, 1)).is_none())
+        .unwrap_or(1);
     loop {
         let docs = (0..PER_BATCH)
             .map(|i| Document {
