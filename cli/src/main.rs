@@ -49,7 +49,7 @@ fn main() -> ExitCode {
         Command::Embed(args) => commands::embed::run(&args),
         Command::Eval(command) => command.run(),
         Command::Index(command) => command.run(),
-        Command::Search(args) => commands::search::run(args),
+        Command::Search(args) => commands::search::run(&args),
         Command::Bench(command) => command.run(),
     };
     match result {

@@ -58,7 +58,11 @@ pub(crate) fn run(args: &RetrievalArgs) -> anyhow::Result<()> {
             let (collection, _) = Collection::open(dir)
                 .with_context(|| format!("cannot open the collection in {}", dir.display()))?;
             let (run, inputs, encoder) = search_collection(args, &set, &collection)?;
-            (run, inputs, serde_json::json!({"collection": dir.display().to_string(), "mode": args.mode, "model": encoder}))
+            (
+                run,
+                inputs,
+                serde_json::json!({"collection": dir.display().to_string(), "mode": args.mode, "model": encoder}),
+            )
         }
         None => {
             let encoder = args.model.load()?;
@@ -102,8 +106,11 @@ pub(crate) fn run(args: &RetrievalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Per-query top-1000 runs for the metrics and (positives, hardest negatives) for the AUC.
-type RankedRun = (Run, Vec<(Vec<f64>, Vec<f64>)>);
+/// Per query: (positive scores, hardest negative scores), the pooled AUC's inputs.
+type AucInputs = Vec<(Vec<f64>, Vec<f64>)>;
+
+/// Per-query top-1000 runs for the metrics and the pooled AUC's inputs.
+type RankedRun = (Run, AucInputs);
 
 fn rank_and_pool(
     set: &RetrievalSet,
@@ -189,14 +196,17 @@ fn search_collection(
     args: &RetrievalArgs,
     set: &RetrievalSet,
     collection: &Collection,
-) -> anyhow::Result<(Run, Vec<(Vec<f64>, Vec<f64>)>, serde_json::Value)> {
+) -> anyhow::Result<(Run, AucInputs, serde_json::Value)> {
     let (queries, encoder) = if args.mode == SearchMode::Bm25 {
         (None, serde_json::Value::Null)
     } else {
         let encoder = args.model.load_for_collection(collection)?;
         let texts: Vec<&str> = set.queries.iter().map(|q| q.text.as_str()).collect();
         let description = args.model.describe(&encoder);
-        (Some(encode_with_bar(&encoder, &texts, "queries")?), description)
+        (
+            Some(encode_with_bar(&encoder, &texts, "queries")?),
+            description,
+        )
     };
     let distance = collection.config().distance;
     let mut run = Run::new();
@@ -226,21 +236,31 @@ fn search_collection(
                 Some((id, _)) => {
                     positives.insert(id, f64::from(hit.score));
                 }
-                None if negatives.len() < args.auc_negatives => negatives.push(f64::from(hit.score)),
+                None if negatives.len() < args.auc_negatives => {
+                    negatives.push(f64::from(hit.score))
+                }
                 None => {}
             }
         }
         for id in relevant.keys() {
             if !positives.contains_key(id) {
                 let exact = match (args.mode, vector, collection.get(id)) {
-                    (SearchMode::Dense, Some(q), Some(doc)) => f64::from(distance.similarity(q, &doc.vector)),
+                    (SearchMode::Dense, Some(q), Some(doc)) => {
+                        f64::from(distance.similarity(q, &doc.vector))
+                    }
                     _ => 0.0,
                 };
                 positives.insert(id, exact);
             }
         }
         auc_inputs.push((positives.into_values().collect(), negatives));
-        let ranked = hits.into_iter().map(|h| ScoredDoc { doc_id: h.id, score: f64::from(h.score) }).collect();
+        let ranked = hits
+            .into_iter()
+            .map(|h| ScoredDoc {
+                doc_id: h.id,
+                score: f64::from(h.score),
+            })
+            .collect();
         run.insert(query.id.clone(), ranked);
     }
     Ok((run, auc_inputs, encoder))

@@ -49,7 +49,9 @@ pub(crate) fn run(args: &IndexBuildArgs) -> anyhow::Result<()> {
         Some(dir) => dir.clone(),
         None => data_source::beir_dataset("scifact")?,
     };
-    let corpus: Vec<_> = BeirDataset::open(&data_dir)?.corpus()?.collect::<Result<_, _>>()?;
+    let corpus: Vec<_> = BeirDataset::open(&data_dir)?
+        .corpus()?
+        .collect::<Result<_, _>>()?;
     let encoder = args.model.load()?;
     let texts: Vec<String> = corpus.iter().map(|d| d.beir_text()).collect();
     let embeddings = encode_with_bar(&encoder, &texts, "embedding")?;
@@ -83,7 +85,11 @@ pub(crate) fn run(args: &IndexBuildArgs) -> anyhow::Result<()> {
     }
     collection.snapshot()?;
     bar.finish_and_clear();
-    eprintln!("indexed {} documents into {}", collection.count(), args.out.display());
+    eprintln!(
+        "indexed {} documents into {}",
+        collection.count(),
+        args.out.display()
+    );
     Ok(())
 }
 

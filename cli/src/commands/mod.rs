@@ -46,10 +46,16 @@ impl ModelArgs {
 
     /// Loads the encoder for a collection: `--model` when given, else the model recorded in
     /// the collection's manifest.
-    pub(crate) fn load_for_collection(&self, collection: &pairwise_index::Collection) -> anyhow::Result<SentenceEncoder> {
+    pub(crate) fn load_for_collection(
+        &self,
+        collection: &pairwise_index::Collection,
+    ) -> anyhow::Result<SentenceEncoder> {
         match (&self.model, &collection.config().model_id) {
             (None, Some(recorded)) => {
-                let with_model = Self { model: Some(PathBuf::from(recorded)), ..self.clone() };
+                let with_model = Self {
+                    model: Some(PathBuf::from(recorded)),
+                    ..self.clone()
+                };
                 with_model.load()
             }
             _ => self.load(),

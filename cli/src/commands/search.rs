@@ -35,8 +35,12 @@ pub(crate) fn run(args: &SearchArgs) -> anyhow::Result<()> {
         anyhow::bail!("the query is empty");
     }
     let filter = args.filter.as_deref().map(Filter::parse).transpose()?;
-    let (collection, _) = Collection::open(&args.collection)
-        .with_context(|| format!("cannot open the collection in {}", args.collection.display()))?;
+    let (collection, _) = Collection::open(&args.collection).with_context(|| {
+        format!(
+            "cannot open the collection in {}",
+            args.collection.display()
+        )
+    })?;
     let vector = match args.mode {
         SearchMode::Bm25 => None,
         SearchMode::Dense | SearchMode::Hybrid => {

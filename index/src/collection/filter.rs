@@ -212,48 +212,45 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn check(filter: &str, metadata: Value) -> bool {
-        Filter::parse(filter).unwrap().matches(&metadata)
+    fn check(filter: &str, metadata: &Value) -> bool {
+        Filter::parse(filter).unwrap().matches(metadata)
     }
 
     #[test]
     fn equality_and_implicit_and() {
-        assert!(check(r#"{"lang": "en"}"#, json!({"lang": "en"})));
-        assert!(!check(r#"{"lang": "en"}"#, json!({"lang": "de"})));
+        assert!(check(r#"{"lang": "en"}"#, &json!({"lang": "en"})));
+        assert!(!check(r#"{"lang": "en"}"#, &json!({"lang": "de"})));
         assert!(!check(
             r#"{"lang": "en", "year": 2020}"#,
-            json!({"lang": "en", "year": 2019})
+            &json!({"lang": "en", "year": 2019})
         ));
-        assert!(check(r#"{"year": 2020}"#, json!({"year": 2020.0})));
+        assert!(check(r#"{"year": 2020}"#, &json!({"year": 2020.0})));
         assert!(check(
             r#"{"tags": ["a", "b"]}"#,
-            json!({"tags": ["a", "b"]})
+            &json!({"tags": ["a", "b"]})
         ));
     }
 
     #[test]
     fn comparisons_and_missing_fields() {
         let doc = json!({"year": 2015, "source": {"name": "pubmed"}});
-        assert!(check(
-            r#"{"year": {"$gte": 2010, "$lt": 2020}}"#,
-            doc.clone()
-        ));
-        assert!(!check(r#"{"year": {"$gt": 2015}}"#, doc.clone()));
-        assert!(check(r#"{"source.name": "pubmed"}"#, doc.clone()));
-        assert!(!check(r#"{"missing": {"$lt": 5}}"#, doc.clone()));
-        assert!(check(r#"{"missing": {"$ne": 5}}"#, doc.clone()));
-        assert!(!check(r#"{"year": {"$lt": "zzz"}}"#, doc));
+        assert!(check(r#"{"year": {"$gte": 2010, "$lt": 2020}}"#, &doc));
+        assert!(!check(r#"{"year": {"$gt": 2015}}"#, &doc));
+        assert!(check(r#"{"source.name": "pubmed"}"#, &doc));
+        assert!(!check(r#"{"missing": {"$lt": 5}}"#, &doc));
+        assert!(check(r#"{"missing": {"$ne": 5}}"#, &doc));
+        assert!(!check(r#"{"year": {"$lt": "zzz"}}"#, &doc));
     }
 
     #[test]
     fn membership_and_logic() {
         let doc = json!({"tag": "b", "n": 3});
-        assert!(check(r#"{"tag": {"$in": ["a", "b"]}}"#, doc.clone()));
-        assert!(!check(r#"{"tag": {"$nin": ["a", "b"]}}"#, doc.clone()));
-        assert!(check(r#"{"$or": [{"tag": "z"}, {"n": 3}]}"#, doc.clone()));
-        assert!(!check(r#"{"$and": [{"tag": "b"}, {"n": 4}]}"#, doc.clone()));
-        assert!(check(r#"{"$not": {"tag": "z"}}"#, doc.clone()));
-        assert!(!check(r#"{"tag": "b"}"#, Value::Null));
+        assert!(check(r#"{"tag": {"$in": ["a", "b"]}}"#, &doc));
+        assert!(!check(r#"{"tag": {"$nin": ["a", "b"]}}"#, &doc));
+        assert!(check(r#"{"$or": [{"tag": "z"}, {"n": 3}]}"#, &doc));
+        assert!(!check(r#"{"$and": [{"tag": "b"}, {"n": 4}]}"#, &doc));
+        assert!(check(r#"{"$not": {"tag": "z"}}"#, &doc));
+        assert!(!check(r#"{"tag": "b"}"#, &Value::Null));
     }
 
     #[test]

@@ -1,18 +1,18 @@
 //! Durable named collections: documents with text, metadata and vectors, searchable by vector,
 //! by keywords or both, with every acknowledged write surviving a crash.
 
-mod collection;
 mod config;
 mod document;
 mod filter;
 mod op;
 mod search;
+mod store;
 
-pub use collection::{Collection, OpenReport};
 pub use config::CollectionConfig;
 pub use document::{validate_batch, Document, MAX_ID_BYTES};
 pub use filter::{Condition, Filter};
 pub use search::{Fusion, SearchHit, SearchMode, SearchRequest};
+pub use store::{Collection, OpenReport};
 
 #[cfg(test)]
 mod tests;

@@ -63,7 +63,7 @@ impl FlatIndex {
     /// # Errors
     /// As [`add`](Self::add); nothing is added when any row is rejected.
     pub fn add_all(&mut self, rows: &[f32]) -> Result<()> {
-        if rows.len() % self.dim != 0 {
+        if !rows.len().is_multiple_of(self.dim) {
             return Err(IndexError::DimMismatch {
                 expected: self.dim,
                 got: rows.len() % self.dim,
@@ -103,7 +103,7 @@ impl FlatIndex {
     /// # Errors
     /// As [`scores`](Self::scores).
     pub fn scores_batch(&self, queries: &[f32]) -> Result<Vec<Vec<Score>>> {
-        if queries.len() % self.dim != 0 {
+        if !queries.len().is_multiple_of(self.dim) {
             return Err(IndexError::DimMismatch {
                 expected: self.dim,
                 got: queries.len() % self.dim,
@@ -157,7 +157,7 @@ impl FlatIndex {
     /// A zero `dim`, a ragged buffer or a non-finite component.
     pub(crate) fn from_prepared(dim: usize, distance: Distance, data: Vec<f32>) -> Result<Self> {
         let mut index = Self::new(dim, distance)?;
-        if data.len() % dim != 0 {
+        if !data.len().is_multiple_of(dim) {
             return Err(IndexError::DimMismatch {
                 expected: dim,
                 got: data.len() % dim,
@@ -329,7 +329,7 @@ mod tests {
     fn filtered_search_returns_only_allowed_documents() {
         let mut index = FlatIndex::new(1, Distance::Dot).unwrap();
         index.add_all(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
-        let even = |doc: DocIndex| doc % 2 == 0;
+        let even = |doc: DocIndex| doc.is_multiple_of(2);
         let hits = VectorIndex::search(&index, &[1.0], 10, Some(&even)).unwrap();
         assert_eq!(
             hits.iter().map(|h| h.doc).collect::<Vec<_>>(),

@@ -42,7 +42,7 @@ fn id(batch: u64, i: usize) -> String {
 
 /// Whether batch `batch` deletes its first document right after upserting it.
 fn deletes_first(batch: u64) -> bool {
-    batch % 5 == 0
+    batch.is_multiple_of(5)
 }
 
 #[test]

@@ -158,7 +158,7 @@ fn deleted_and_filtered_documents_never_return() {
     let found: HashSet<DocIndex> = after.iter().map(|h| h.doc).collect();
     assert!(found.is_superset(&survivors));
 
-    let even = |doc: DocIndex| doc % 2 == 0;
+    let even = |doc: DocIndex| doc.is_multiple_of(2);
     for query in set.queries.iter().take(20) {
         let hits = index.search(&query.text, 10, Some(&even)).unwrap();
         assert_eq!(hits.len(), 10, "{}", query.text);

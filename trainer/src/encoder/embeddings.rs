@@ -10,7 +10,7 @@ pub struct Embeddings {
 impl Embeddings {
     /// Wraps row-major data. Returns `None` when `data.len()` is not a multiple of `dim`.
     pub fn from_flat(dim: usize, data: Vec<f32>) -> Option<Self> {
-        (dim > 0 && data.len() % dim == 0).then_some(Self { dim, data })
+        (dim > 0 && data.len().is_multiple_of(dim)).then_some(Self { dim, data })
     }
 
     /// The width of each row.

@@ -181,7 +181,7 @@ fn filters_never_leak_and_return_k_when_k_are_allowed() {
     let (hnsw, flat) = build(&rows, dim, Distance::Cosine, &HnswConfig::default());
 
     // Permissive filter: the graph path, checked on its own.
-    let most = |doc: DocIndex| doc % 4 != 0;
+    let most = |doc: DocIndex| !doc.is_multiple_of(4);
     assert!(!hnsw.prefers_exact(k, 64, Some(&most)));
     let (recall, failed) = graph_recall(&hnsw, &flat, &queries, (k, 64), Some(&most));
     println!("filtered (75% allowed): recall@{k} = {recall:.4}, failed = {failed}/100");
