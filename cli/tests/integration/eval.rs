@@ -5,27 +5,7 @@ use crate::{pairwise_with_model, write};
 #[test]
 fn retrieval_on_a_tiny_beir_set_finds_the_obvious_documents() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "corpus.jsonl",
-        br#"{"_id": "d1", "title": "Cats", "text": "Cats are small domesticated felines that purr."}
-{"_id": "d2", "title": "Rockets", "text": "Rockets burn fuel to reach orbit around the Earth."}
-{"_id": "d3", "title": "", "text": "Bread is baked from flour, water and yeast."}
-"#,
-    );
-    write(
-        dir.path(),
-        "queries.jsonl",
-        br#"{"_id": "q1", "text": "Which animal purrs?"}
-{"_id": "q2", "text": "How do spacecraft get into orbit?"}
-"#,
-    );
-    std::fs::create_dir(dir.path().join("qrels")).unwrap();
-    write(
-        &dir.path().join("qrels"),
-        "test.tsv",
-        b"query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n",
-    );
+    crate::tiny_beir(dir.path());
     let json = dir.path().join("out/result.json");
     let output = pairwise_with_model(
         &["eval", "retrieval"],

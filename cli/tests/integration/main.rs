@@ -5,6 +5,7 @@
 mod bad_input;
 mod embed;
 mod eval;
+mod index;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -53,4 +54,29 @@ pub fn write(dir: &Path, name: &str, contents: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
     path.to_str().unwrap().to_owned()
+}
+
+/// A three-document BEIR data set with two test queries, each with one obvious answer.
+pub fn tiny_beir(dir: &Path) {
+    write(
+        dir,
+        "corpus.jsonl",
+        br#"{"_id": "d1", "title": "Cats", "text": "Cats are small domesticated felines that purr."}
+{"_id": "d2", "title": "Rockets", "text": "Rockets burn fuel to reach orbit around the Earth."}
+{"_id": "d3", "title": "", "text": "Bread is baked from flour, water and yeast."}
+"#,
+    );
+    write(
+        dir,
+        "queries.jsonl",
+        br#"{"_id": "q1", "text": "Which animal purrs?"}
+{"_id": "q2", "text": "How do spacecraft get into orbit?"}
+"#,
+    );
+    std::fs::create_dir_all(dir.join("qrels")).unwrap();
+    write(
+        &dir.join("qrels"),
+        "test.tsv",
+        b"query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n",
+    );
 }
