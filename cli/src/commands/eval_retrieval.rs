@@ -246,7 +246,7 @@ fn search_collection(
             if !positives.contains_key(id) {
                 let exact = match (args.mode, vector, collection.get(id)) {
                     (SearchMode::Dense, Some(q), Some(doc)) => {
-                        f64::from(distance.similarity(q, &doc.vector))
+                        exact_similarity(distance, q, &doc.vector)
                     }
                     _ => 0.0,
                 };
@@ -264,4 +264,18 @@ fn search_collection(
         run.insert(query.id.clone(), ranked);
     }
     Ok((run, auc_inputs, encoder))
+}
+
+/// The similarity the collection would report for a stored vector: cosine on normalised copies.
+fn exact_similarity(distance: Distance, query: &[f32], doc: &[f32]) -> f64 {
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+    match distance {
+        Distance::Cosine => {
+            let (nq, nd) = (norm(query), norm(doc));
+            let q: Vec<f32> = query.iter().map(|x| x / nq).collect();
+            let d: Vec<f32> = doc.iter().map(|x| x / nd).collect();
+            f64::from(distance.similarity(&q, &d))
+        }
+        Distance::Dot | Distance::L2 => f64::from(distance.similarity(query, doc)),
+    }
 }
