@@ -60,6 +60,36 @@ pub struct LabelledPair {
     pub text_b: String,
 }
 
+/// One training example for contrastive embedding training: a query (or
+/// anchor), one positive text and zero or more hard negatives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingExample {
+    /// The query or anchor text.
+    pub query: String,
+    /// A text that should embed close to `query`.
+    pub positive: String,
+    /// Hard negatives: texts that should embed far from `query`.
+    pub negatives: Vec<String>,
+}
+
+impl TrainingExample {
+    /// A (query, positive) pair without negatives.
+    pub fn pair(query: impl Into<String>, positive: impl Into<String>) -> Self {
+        Self {
+            query: query.into(),
+            positive: positive.into(),
+            negatives: Vec::new(),
+        }
+    }
+
+    /// All texts of the example: the query, the positive, then the negatives.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        [self.query.as_str(), self.positive.as_str()]
+            .into_iter()
+            .chain(self.negatives.iter().map(String::as_str))
+    }
+}
+
 /// Everything needed to evaluate retrieval on one split of a BEIR data set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrievalSet {
@@ -93,5 +123,13 @@ mod tests {
         assert_eq!(doc(None).beir_text(), "Body.");
         assert_eq!(doc(Some("")).beir_text(), "Body.");
         assert_eq!(doc(Some("  ")).beir_text(), "Body.");
+    }
+
+    #[test]
+    fn training_example_texts_lists_query_positive_then_negatives() {
+        let mut example = TrainingExample::pair("q", "p");
+        assert_eq!(example.texts().collect::<Vec<_>>(), ["q", "p"]);
+        example.negatives = vec!["n1".to_owned(), "n2".to_owned()];
+        assert_eq!(example.texts().collect::<Vec<_>>(), ["q", "p", "n1", "n2"]);
     }
 }

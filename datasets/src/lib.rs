@@ -6,6 +6,12 @@
 //! * [`read_sts`]: STS Benchmark files as [`ScoredPair`]s;
 //!   [`read_labelled_pairs`]: `label<TAB>text_a<TAB>text_b` files.
 //! * [`read_texts`] / [`read_texts_from`]: texts to embed, plain lines or JSONL.
+//! * Training data as [`TrainingExample`]s (query, positive, hard negatives):
+//!   [`beir_training_examples`] from a BEIR split, [`read_training_jsonl`]
+//!   for JSONL pair/triplet files, [`read_nli_triplets`] for SNLI
+//!   (premise, entailment, contradiction) triplets.
+//! * [`NoDuplicatesBatchSampler`]: seeded batches in which no text appears
+//!   in two examples.
 //!
 //! Files are read line by line as bytes. Every malformed input gives a
 //! [`DatasetError`] naming the file and the 1-based line number, e.g.
@@ -47,10 +53,15 @@
 mod error;
 mod example;
 mod formats;
+mod samplers;
 
 pub use error::{DatasetError, Result};
-pub use example::{Document, LabelledPair, Qrels, Query, RetrievalSet, ScoredPair};
-pub use formats::{
-    read_labelled_pairs, read_sts, read_texts, read_texts_from, BeirDataset, CorpusReader,
-    QueryReader, TextInputLimits, DEFAULT_MAX_LINE_BYTES, MAX_RECORD_BYTES,
+pub use example::{
+    Document, LabelledPair, Qrels, Query, RetrievalSet, ScoredPair, TrainingExample,
 };
+pub use formats::{
+    beir_training_examples, read_labelled_pairs, read_nli_triplets, read_sts, read_texts,
+    read_texts_from, read_training_jsonl, BeirDataset, CorpusReader, QueryReader, TextInputLimits,
+    DEFAULT_MAX_LINE_BYTES, MAX_RECORD_BYTES,
+};
+pub use samplers::{NoDuplicatesBatchSampler, SamplerError};

@@ -52,7 +52,7 @@ pub(crate) fn string_field(line: &Line<'_>, field: &str, value: Option<String>) 
     value.ok_or_else(|| line.malformed(format!("missing field \"{field}\"")))
 }
 
-fn type_name(value: &Value) -> &'static str {
+pub(crate) fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -3,6 +3,7 @@
 //! * `beir`: BEIR retrieval layout (`corpus.jsonl`, `queries.jsonl`, `qrels/*.tsv`).
 //! * `sts`: STS Benchmark files and generic `label<TAB>a<TAB>b` pair files.
 //! * `text_lines`: input texts for embedding, plain lines or JSONL.
+//! * `training`: training examples from BEIR splits, JSONL and NLI files.
 //! * `jsonl` and `lines`: shared line reading and JSON record helpers.
 
 mod beir;
@@ -10,10 +11,12 @@ mod jsonl;
 mod lines;
 mod sts;
 mod text_lines;
+mod training;
 
 pub use beir::{BeirDataset, CorpusReader, QueryReader};
 pub use sts::{read_labelled_pairs, read_sts};
 pub use text_lines::{read_texts, read_texts_from, TextInputLimits, DEFAULT_MAX_LINE_BYTES};
+pub use training::{beir_training_examples, read_nli_triplets, read_training_jsonl};
 
 /// Longest line the structured readers (BEIR, STS, pairs) accept, in bytes.
 ///

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use pairwise_datasets::{read_sts, read_texts, BeirDataset, Result, TextInputLimits};
 
+mod training;
+
 fn data_dir() -> PathBuf {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
     assert!(
