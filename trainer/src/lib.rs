@@ -13,8 +13,10 @@ mod device;
 pub mod encoder;
 mod error;
 pub mod models;
+pub mod optim;
 pub mod text;
 
 pub use device::{DeviceChoice, Precision};
 pub use encoder::{Embeddings, EncoderOptions, ModelDir, SentenceEncoder};
 pub use error::{Result, TrainError};
+pub use optim::{clip_grad_norm, AdamW, AdamWConfig, LrSchedule, ScheduleConfig, WarmupLinear};
