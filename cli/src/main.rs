@@ -26,6 +26,8 @@ enum Command {
     /// Evaluate a model: retrieval on a BEIR data set, or STS correlation.
     #[command(subcommand)]
     Eval(commands::EvalCommand),
+    /// Fine-tune a sentence encoder from a TOML experiment file (see configs/).
+    Train(commands::train::TrainArgs),
     /// Build collections.
     #[command(subcommand)]
     Index(commands::IndexCommand),
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Embed(args) => commands::embed::run(&args),
         Command::Eval(command) => command.run(),
+        Command::Train(args) => commands::train::run(&args),
         Command::Index(command) => command.run(),
         Command::Search(args) => commands::search::run(&args),
         Command::Bench(command) => command.run(),

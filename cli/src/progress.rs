@@ -19,3 +19,13 @@ pub(crate) fn bar(total: usize, what: &str) -> ProgressBar {
     bar.set_message(what.to_owned());
     bar
 }
+
+/// A bar over optimisation steps, with a message (loss, lr, speed) beside it.
+pub(crate) fn steps_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("train [{bar:30}] {pos}/{len} {msg} (eta {eta})")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar
+}

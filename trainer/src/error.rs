@@ -41,6 +41,16 @@ pub enum TrainError {
     /// Input that cannot be encoded (e.g. an empty batch).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// Training produced a NaN or infinite loss or gradient; nothing was saved.
+    #[error("step {step}: the loss ({loss}) or gradient norm ({grad_norm}) is not finite; training stopped and nothing was saved (lower the learning rate or raise the temperature)")]
+    NonFiniteLoss {
+        /// The step that failed.
+        step: u64,
+        /// Its loss.
+        loss: f64,
+        /// Its gradient norm.
+        grad_norm: f64,
+    },
     /// An error raised by libtorch.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),

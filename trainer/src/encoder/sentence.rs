@@ -45,6 +45,8 @@ pub struct SentenceEncoder {
     normalize: bool,
     batch_size: usize,
     device: Device,
+    /// The folder the model was loaded from (its small files are copied on save).
+    source: ModelDir,
 }
 
 impl SentenceEncoder {
@@ -86,6 +88,7 @@ impl SentenceEncoder {
             normalize: model_dir.normalize,
             batch_size: options.batch_size,
             device,
+            source: model_dir,
         })
     }
 
@@ -107,6 +110,54 @@ impl SentenceEncoder {
     /// The var store holding the weights.
     pub fn var_store(&self) -> &nn::VarStore {
         &self.vs
+    }
+
+    /// Makes the weights trainable (they are frozen after [`load`](Self::load)).
+    pub fn unfreeze(&mut self) {
+        self.vs.unfreeze();
+    }
+
+    /// Freezes the weights again (inference).
+    pub fn freeze(&mut self) {
+        self.vs.freeze();
+    }
+
+    /// Writes a sentence-transformers model folder: the weights as `model.safetensors` (f32,
+    /// Hugging Face names) and the loaded folder's configs and tokenizer. Files are written
+    /// into a temporary sibling folder that then replaces `dir`, so an existing model there is
+    /// never left half-written.
+    ///
+    /// # Errors
+    /// IO and libtorch failures.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        fs_err::create_dir_all(parent)?;
+        let staging = parent.join(format!(
+            ".{}.partial",
+            dir.file_name().and_then(|n| n.to_str()).unwrap_or("model")
+        ));
+        if staging.exists() {
+            fs_err::remove_dir_all(&staging)?;
+        }
+        fs_err::create_dir_all(staging.join("1_Pooling"))?;
+        for file in ["config.json", "tokenizer.json", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json", "config_sentence_transformers.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"] {
+            let from = self.source.root.join(file);
+            if from.is_file() {
+                fs_err::copy(&from, staging.join(file))?;
+            }
+        }
+        let tensors: Vec<(String, Tensor)> = self
+            .vs
+            .variables()
+            .into_iter()
+            .map(|(name, t)| Ok((name, t.f_to_kind(tch::Kind::Float)?.f_to_device(Device::Cpu)?.f_contiguous()?)))
+            .collect::<Result<_>>()?;
+        Tensor::write_safetensors(&tensors, staging.join("model.safetensors"))?;
+        if dir.exists() {
+            fs_err::remove_dir_all(dir)?;
+        }
+        fs_err::rename(&staging, dir)?;
+        Ok(())
     }
 
     /// Encodes texts; row `i` of the result belongs to `texts[i]`.
@@ -154,7 +205,7 @@ impl SentenceEncoder {
         Ok(Vec::<f32>::try_from(&flat)?)
     }
 
-    /// The differentiable forward pass: pooled (and normalised) embeddings.
+    /// The inference forward pass: pooled (and normalised) embeddings, dropout off.
     ///
     /// # Shapes
     /// `input_ids, attention_mask: [B, L]` → `[B, D]` in f32.
@@ -162,7 +213,19 @@ impl SentenceEncoder {
     /// # Errors
     /// libtorch errors and shape mismatches.
     pub fn embed_tokens(&self, input_ids: &Tensor, attention_mask: &Tensor) -> Result<Tensor> {
-        let hidden = self.model.forward_t(input_ids, attention_mask, false)?;
+        self.embed_tokens_t(input_ids, attention_mask, false)
+    }
+
+    /// The forward pass with dropout on when `train` is set (gradients flow when the var
+    /// store is not frozen; see [`unfreeze`](Self::unfreeze)).
+    ///
+    /// # Shapes
+    /// `input_ids, attention_mask: [B, L]` → `[B, D]` in f32.
+    ///
+    /// # Errors
+    /// libtorch errors and shape mismatches.
+    pub fn embed_tokens_t(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Result<Tensor> {
+        let hidden = self.model.forward_t(input_ids, attention_mask, train)?;
         let pooled = self.pooling.apply(&hidden, attention_mask)?;
         if self.normalize {
             l2_normalize(&pooled)

@@ -1,0 +1,7 @@
+//! Fine-tuning: the experiment file and the training loop.
+
+mod config;
+mod trainer;
+
+pub use config::{DataConfig, ModelConfig, ScheduleSettings, TrainConfig};
+pub use trainer::{StepReport, TrainSummary, Trainer};
