@@ -12,9 +12,11 @@
 mod device;
 pub mod encoder;
 mod error;
+pub mod losses;
 pub mod models;
 pub mod text;
 
 pub use device::{DeviceChoice, Precision};
 pub use encoder::{Embeddings, EncoderOptions, ModelDir, SentenceEncoder};
 pub use error::{Result, TrainError};
+pub use losses::{EmbeddingBatch, EmbeddingLoss, LossConfig, Reduction};
