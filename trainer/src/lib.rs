@@ -12,11 +12,14 @@
 mod device;
 pub mod encoder;
 mod error;
+pub mod losses;
 pub mod models;
 pub mod optim;
 pub mod text;
+pub mod train;
 
 pub use device::{DeviceChoice, Precision};
 pub use encoder::{Embeddings, EncoderOptions, ModelDir, SentenceEncoder};
 pub use error::{Result, TrainError};
+pub use losses::{EmbeddingBatch, EmbeddingLoss, LossConfig, Reduction};
 pub use optim::{clip_grad_norm, AdamW, AdamWConfig, LrSchedule, ScheduleConfig, WarmupLinear};

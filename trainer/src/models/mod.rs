@@ -4,6 +4,7 @@ mod bert;
 mod pooling;
 mod weights;
 
+pub use crate::losses::l2_normalize;
 pub use bert::{Activation, BertConfig, BertModel};
-pub use pooling::{l2_normalize, Pooling, PoolingFile};
+pub use pooling::{Pooling, PoolingFile};
 pub use weights::{load_safetensors, WeightsReport};

@@ -112,20 +112,6 @@ impl Pooling {
     }
 }
 
-/// Divides each row by its L2 norm (at least `1e-12`, as `torch.nn.functional.normalize`).
-///
-/// # Shapes
-/// `xs: [B, D]` → `[B, D]`.
-///
-/// # Errors
-/// libtorch errors.
-pub fn l2_normalize(xs: &Tensor) -> Result<Tensor> {
-    let norms = xs
-        .f_norm_scalaropt_dim(2, [-1].as_slice(), true)?
-        .f_clamp_min(1e-12)?;
-    Ok(xs.f_div(&norms)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,12 +140,5 @@ mod tests {
         let cls: Vec<f32> =
             Vec::try_from(Pooling::Cls.apply(&hidden, &mask).unwrap().flatten(0, -1)).unwrap();
         assert_eq!(cls, vec![1.0, 9.0]);
-    }
-
-    #[test]
-    fn normalised_rows_have_unit_norm() {
-        let xs = Tensor::from_slice(&[3.0f32, 4.0, 0.0, 0.0]).view([2, 2]);
-        let values: Vec<f32> = Vec::try_from(l2_normalize(&xs).unwrap().flatten(0, -1)).unwrap();
-        assert_eq!(values, vec![0.6, 0.8, 0.0, 0.0]);
     }
 }
