@@ -268,7 +268,13 @@ fn search_collection(
 
 /// The similarity the collection would report for a stored vector: cosine on normalised copies.
 fn exact_similarity(distance: Distance, query: &[f32], doc: &[f32]) -> f64 {
-    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+    let norm = |v: &[f32]| {
+        v.iter()
+            .map(|x| x * x)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::MIN_POSITIVE)
+    };
     match distance {
         Distance::Cosine => {
             let (nq, nd) = (norm(query), norm(doc));

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use pairwise_datasets::{beir_training_examples, read_nli_triplets, read_training_jsonl, BeirDataset, TrainingExample};
+use pairwise_datasets::{
+    beir_training_examples, read_nli_triplets, read_training_jsonl, BeirDataset, TrainingExample,
+};
 use pairwise_trainer::train::{DataConfig, TrainConfig, Trainer};
 use pairwise_trainer::DeviceChoice;
 
@@ -49,16 +51,24 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
     fs_err::create_dir_all(&output)?;
     let log_path = output.join("metrics.jsonl");
     let mut log = std::io::BufWriter::new(fs_err::File::create(&log_path)?);
-    let planned = config.schedule.max_steps.unwrap_or(u64::MAX).min(
-        (examples.len() / config.schedule.batch_size * config.schedule.epochs) as u64,
-    );
+    let planned = config
+        .schedule
+        .max_steps
+        .unwrap_or(u64::MAX)
+        .min((examples.len() / config.schedule.batch_size * config.schedule.epochs) as u64);
     let bar = progress::steps_bar(planned);
     let mut log_error = None;
     let summary = trainer.fit(&examples, |report| {
         bar.set_position(report.step);
-        bar.set_message(format!("loss {:.4} lr {:.2e} {:.1} ex/s", report.loss, report.lr, report.examples_per_second));
+        bar.set_message(format!(
+            "loss {:.4} lr {:.2e} {:.1} ex/s",
+            report.loss, report.lr, report.examples_per_second
+        ));
         if report.step % config.schedule.log_every_steps.max(1) == 0 || report.step == planned {
-            if let Err(e) = serde_json::to_writer(&mut log, report).map_err(std::io::Error::from).and_then(|()| log.write_all(b"\n")) {
+            if let Err(e) = serde_json::to_writer(&mut log, report)
+                .map_err(std::io::Error::from)
+                .and_then(|()| log.write_all(b"\n"))
+            {
                 log_error.get_or_insert(e);
             }
         }
@@ -70,7 +80,10 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
     }
     let summary = summary?;
     let model_dir = output.join("model");
-    trainer.encoder().save(&model_dir).with_context(|| format!("cannot save the model to {}", model_dir.display()))?;
+    trainer
+        .encoder()
+        .save(&model_dir)
+        .with_context(|| format!("cannot save the model to {}", model_dir.display()))?;
     let record = serde_json::json!({
         "config": config,
         "summary": summary,
@@ -81,14 +94,20 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
     write_json(&output.join("pairwise_training.json"), &record)?;
     eprintln!(
         "trained {} steps ({} examples, {:.0} s, final loss {:.4}); model saved to {}",
-        summary.steps, summary.examples, summary.seconds, summary.final_loss, model_dir.display()
+        summary.steps,
+        summary.examples,
+        summary.seconds,
+        summary.final_loss,
+        model_dir.display()
     );
     Ok(())
 }
 
 fn load_examples(data: &DataConfig) -> anyhow::Result<Vec<TrainingExample>> {
     Ok(match data {
-        DataConfig::Beir { path, split } => beir_training_examples(&BeirDataset::open(path)?.load_split(split)?),
+        DataConfig::Beir { path, split } => {
+            beir_training_examples(&BeirDataset::open(path)?.load_split(split)?)
+        }
         DataConfig::Jsonl { path } => read_training_jsonl(path)?,
         DataConfig::Nli { path, split } => read_nli_triplets(path, split)?,
     })

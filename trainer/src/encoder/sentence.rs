@@ -130,7 +130,10 @@ impl SentenceEncoder {
     /// # Errors
     /// IO and libtorch failures.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         fs_err::create_dir_all(parent)?;
         let staging = parent.join(format!(
             ".{}.partial",
@@ -140,18 +143,45 @@ impl SentenceEncoder {
             fs_err::remove_dir_all(&staging)?;
         }
         fs_err::create_dir_all(staging.join("1_Pooling"))?;
-        for file in ["config.json", "tokenizer.json", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json", "config_sentence_transformers.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"] {
+        for file in [
+            "config.json",
+            "tokenizer.json",
+            "modules.json",
+            "sentence_bert_config.json",
+            "1_Pooling/config.json",
+            "config_sentence_transformers.json",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "vocab.txt",
+        ] {
             let from = self.source.root.join(file);
             if from.is_file() {
                 fs_err::copy(&from, staging.join(file))?;
             }
         }
-        let tensors: Vec<(String, Tensor)> = self
+        let mut tensors: Vec<(String, Tensor)> = self
             .vs
             .variables()
             .into_iter()
-            .map(|(name, t)| Ok((name, t.f_to_kind(tch::Kind::Float)?.f_to_device(Device::Cpu)?.f_contiguous()?)))
+            .map(|(name, t)| {
+                Ok((
+                    name,
+                    t.f_to_kind(tch::Kind::Float)?
+                        .f_to_device(Device::Cpu)?
+                        .f_contiguous()?,
+                ))
+            })
             .collect::<Result<_>>()?;
+        // Keep the source's tensors that the encoder does not use (e.g. the pooler), so that
+        // `transformers` finds a complete checkpoint.
+        let trained: std::collections::HashSet<String> =
+            tensors.iter().map(|(n, _)| n.clone()).collect();
+        for (name, tensor) in Tensor::read_safetensors(self.source.weights_path())? {
+            let nested = name.starts_with("bert.") || name.starts_with("model.");
+            if !nested && !trained.contains(&name) {
+                tensors.push((name, tensor));
+            }
+        }
         Tensor::write_safetensors(&tensors, staging.join("model.safetensors"))?;
         if dir.exists() {
             fs_err::remove_dir_all(dir)?;
@@ -224,7 +254,12 @@ impl SentenceEncoder {
     ///
     /// # Errors
     /// libtorch errors and shape mismatches.
-    pub fn embed_tokens_t(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Result<Tensor> {
+    pub fn embed_tokens_t(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        train: bool,
+    ) -> Result<Tensor> {
         let hidden = self.model.forward_t(input_ids, attention_mask, train)?;
         let pooled = self.pooling.apply(&hidden, attention_mask)?;
         if self.normalize {

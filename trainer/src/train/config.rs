@@ -86,7 +86,10 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             model: ModelConfig::default(),
-            data: DataConfig::Beir { path: PathBuf::from("../shared/data/scifact"), split: "train".to_owned() },
+            data: DataConfig::Beir {
+                path: PathBuf::from("../shared/data/scifact"),
+                split: "train".to_owned(),
+            },
             loss: LossConfig::default(),
             optim: AdamWConfig::default(),
             schedule: ScheduleSettings::default(),
@@ -97,13 +100,19 @@ impl Default for TrainConfig {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        Self { base: PathBuf::from("models/all-MiniLM-L6-v2"), max_length: 128 }
+        Self {
+            base: PathBuf::from("models/all-MiniLM-L6-v2"),
+            max_length: 128,
+        }
     }
 }
 
 impl Default for DataConfig {
     fn default() -> Self {
-        Self::Beir { path: PathBuf::from("../shared/data/scifact"), split: "train".to_owned() }
+        Self::Beir {
+            path: PathBuf::from("../shared/data/scifact"),
+            split: "train".to_owned(),
+        }
     }
 }
 
@@ -128,9 +137,14 @@ impl TrainConfig {
     /// [`TrainError::BadConfig`] naming the file, with the parser's line and key for typos.
     pub fn load(path: &Path) -> Result<Self> {
         let text = fs_err::read_to_string(path)?;
-        let config: Self = toml::from_str(&text)
-            .map_err(|e| TrainError::BadConfig { path: path.to_path_buf(), reason: e.to_string().trim().replace('\n', " ") })?;
-        config.validate().map_err(|reason| TrainError::BadConfig { path: path.to_path_buf(), reason })?;
+        let config: Self = toml::from_str(&text).map_err(|e| TrainError::BadConfig {
+            path: path.to_path_buf(),
+            reason: e.to_string().trim().replace('\n', " "),
+        })?;
+        config.validate().map_err(|reason| TrainError::BadConfig {
+            path: path.to_path_buf(),
+            reason,
+        })?;
         Ok(config)
     }
 
@@ -147,10 +161,16 @@ impl TrainConfig {
             return Err("schedule.epochs must be at least 1".to_owned());
         }
         if !(0.0..1.0).contains(&s.warmup_ratio) {
-            return Err(format!("schedule.warmup_ratio must lie in [0, 1), got {}", s.warmup_ratio));
+            return Err(format!(
+                "schedule.warmup_ratio must lie in [0, 1), got {}",
+                s.warmup_ratio
+            ));
         }
         if !(s.max_grad_norm > 0.0) {
-            return Err(format!("schedule.max_grad_norm must be positive, got {}", s.max_grad_norm));
+            return Err(format!(
+                "schedule.max_grad_norm must be positive, got {}",
+                s.max_grad_norm
+            ));
         }
         if self.model.max_length < 8 {
             return Err("model.max_length must be at least 8".to_owned());
@@ -184,7 +204,9 @@ mod tests {
         assert_eq!(config.schedule.batch_size, 16);
         assert_eq!(config.model.max_length, 64);
         let typo = text.replace("batch_size", "batch_sise");
-        let err = toml::from_str::<TrainConfig>(&typo).unwrap_err().to_string();
+        let err = toml::from_str::<TrainConfig>(&typo)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("batch_sise"), "{err}");
     }
 

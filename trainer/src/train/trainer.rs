@@ -55,7 +55,9 @@ pub struct Trainer {
 
 impl std::fmt::Debug for Trainer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Trainer").field("loss", &self.loss.name()).finish_non_exhaustive()
+        f.debug_struct("Trainer")
+            .field("loss", &self.loss.name())
+            .finish_non_exhaustive()
     }
 }
 
@@ -76,8 +78,13 @@ impl Trainer {
         let mut encoder = SentenceEncoder::load(&config.model.base, options)?;
         encoder.unfreeze();
         let optimizer = AdamW::new(encoder.var_store(), config.optim.clone())?;
-        let loss = config.loss.build();
-        Ok(Self { config, encoder, loss, optimizer })
+        let loss = config.loss.build()?;
+        Ok(Self {
+            config,
+            encoder,
+            loss,
+            optimizer,
+        })
     }
 
     /// The model being trained.
@@ -92,10 +99,15 @@ impl Trainer {
     /// [`TrainError::InvalidInput`] for too few examples, [`TrainError::NonFiniteLoss`] when a
     /// loss or gradient turns NaN or infinite (training stops; nothing is saved), and libtorch
     /// failures.
-    pub fn fit(&mut self, examples: &[TrainingExample], mut on_step: impl FnMut(&StepReport)) -> Result<TrainSummary> {
+    pub fn fit(
+        &mut self,
+        examples: &[TrainingExample],
+        mut on_step: impl FnMut(&StepReport),
+    ) -> Result<TrainSummary> {
         let settings = self.config.schedule.clone();
-        let sampler = NoDuplicatesBatchSampler::new(examples, settings.batch_size, settings.seed, true)
-            .map_err(|e| TrainError::InvalidInput(e.to_string()))?;
+        let sampler =
+            NoDuplicatesBatchSampler::new(examples, settings.batch_size, settings.seed, true)
+                .map_err(|e| TrainError::InvalidInput(e.to_string()))?;
         let batches_per_epoch = sampler.epoch(0).len() as u64;
         if batches_per_epoch == 0 {
             return Err(TrainError::InvalidInput(format!(
@@ -107,7 +119,11 @@ impl Trainer {
         let planned = batches_per_epoch * settings.epochs as u64;
         let total_steps = settings.max_steps.map_or(planned, |m| m.min(planned));
         let warmup_steps = (total_steps as f64 * settings.warmup_ratio).round() as u64;
-        let schedule = WarmupLinear { peak_lr: self.config.optim.lr, warmup_steps, total_steps };
+        let schedule = WarmupLinear {
+            peak_lr: self.config.optim.lr,
+            warmup_steps,
+            total_steps,
+        };
         let started = Instant::now();
         let (mut step, mut seen, mut epoch_losses) = (0u64, 0u64, Vec::new());
         'epochs: for epoch in 0..settings.epochs {
@@ -123,7 +139,11 @@ impl Trainer {
                 step += 1;
                 seen += chosen.len() as u64;
                 if !loss.is_finite() || !grad_norm.is_finite() {
-                    return Err(TrainError::NonFiniteLoss { step, loss, grad_norm });
+                    return Err(TrainError::NonFiniteLoss {
+                        step,
+                        loss,
+                        grad_norm,
+                    });
                 }
                 epoch_losses.push(loss);
                 let report = StepReport {
@@ -138,16 +158,28 @@ impl Trainer {
             }
         }
         let final_loss = epoch_losses.iter().sum::<f64>() / epoch_losses.len().max(1) as f64;
-        Ok(TrainSummary { steps: step, examples: seen, seconds: started.elapsed().as_secs_f64(), final_loss })
+        Ok(TrainSummary {
+            steps: step,
+            examples: seen,
+            seconds: started.elapsed().as_secs_f64(),
+            final_loss,
+        })
     }
 
     /// One optimisation step; returns the loss and the gradient norm before clipping.
-    fn step(&mut self, batch: &[&TrainingExample], lr: f64, max_grad_norm: f64) -> Result<(f64, f64)> {
+    fn step(
+        &mut self,
+        batch: &[&TrainingExample],
+        lr: f64,
+        max_grad_norm: f64,
+    ) -> Result<(f64, f64)> {
         let queries: Vec<&str> = batch.iter().map(|e| e.query.as_str()).collect();
         let positives: Vec<&str> = batch.iter().map(|e| e.positive.as_str()).collect();
         let per_query = batch.iter().map(|e| e.negatives.len()).min().unwrap_or(0);
-        let negatives: Vec<&str> =
-            batch.iter().flat_map(|e| e.negatives.iter().take(per_query).map(String::as_str)).collect();
+        let negatives: Vec<&str> = batch
+            .iter()
+            .flat_map(|e| e.negatives.iter().take(per_query).map(String::as_str))
+            .collect();
         let autocast = matches!(self.encoder.device(), Device::Cuda(_));
         let loss = tch::autocast(autocast, || -> Result<Tensor> {
             let embed_batch = EmbeddingBatch {
@@ -174,7 +206,13 @@ impl Trainer {
     fn embed(&self, texts: &[&str]) -> Result<Tensor> {
         let tokens = self.encoder.tokenizer().tokenize(texts)?;
         let refs: Vec<&TokenizedText> = tokens.iter().collect();
-        let batch = self.encoder.tokenizer().batch(&refs, self.encoder.device())?;
-        Ok(self.encoder.embed_tokens_t(&batch.input_ids, &batch.attention_mask, true)?.f_to_kind(tch::Kind::Float)?)
+        let batch = self
+            .encoder
+            .tokenizer()
+            .batch(&refs, self.encoder.device())?;
+        Ok(self
+            .encoder
+            .embed_tokens_t(&batch.input_ids, &batch.attention_mask, true)?
+            .f_to_kind(tch::Kind::Float)?)
     }
 }

@@ -6,6 +6,7 @@
 
 mod encoder;
 mod model_dir;
+mod training;
 
 use std::path::PathBuf;
 
