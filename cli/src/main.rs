@@ -4,6 +4,7 @@ mod allocator;
 mod commands;
 mod data_source;
 mod npy;
+mod npy_read;
 mod progress;
 
 use std::process::ExitCode;

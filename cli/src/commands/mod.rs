@@ -1,6 +1,7 @@
 //! One module per subcommand; the shared model options live here.
 
 pub(crate) mod bench;
+pub(crate) mod bench_hnsw;
 pub(crate) mod embed;
 pub(crate) mod eval_retrieval;
 pub(crate) mod eval_sts;
@@ -126,12 +127,15 @@ impl IndexCommand {
 pub(crate) enum BenchCommand {
     /// Corpus encoding throughput (documents per second) and peak memory.
     Encode(bench::EncodeBenchArgs),
+    /// HNSW build time, memory, recall@k and single-thread QPS on `.npy` vectors.
+    Hnsw(bench_hnsw::HnswBenchArgs),
 }
 
 impl BenchCommand {
     pub(crate) fn run(&self) -> anyhow::Result<()> {
         match self {
             Self::Encode(args) => bench::run_encode(args),
+            Self::Hnsw(args) => bench_hnsw::run(args),
         }
     }
 }

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Approximate nearest neighbours: pairwise's HnswIndex vs hnswlib on the same vectors, the same
+# exact neighbours, the same M / ef_construction / ef_search list; build on $THREADS threads,
+# every query on one thread. A benchmark, not a test.
+#
+#   bench/hnsw.sh real                 MiniLM embeddings of every sentence we have (SciFact
+#                                      corpus + queries, STS-B, SICK, SNLI dev/test), de-duplicated,
+#                                      1,000 held out (seeded) as queries
+#                                      -> docs/results/bench-hnsw-real.json
+#   bench/hnsw.sh synthetic N          N gaussian-clustered 384-d vectors + 1,000 queries (seeded)
+#                                      -> docs/results/bench-hnsw-synthetic-N.json
+#
+# Options through the environment: M (16), EF_CONSTRUCTION (200), EF_SEARCH (10,20,40,80,160,320),
+# THREADS (all cores). Vector sets are prepared once under bench/out/ (ignored by git).
+# The real set is embedded with --dtype bf16 on the CPU (about 3x faster than f32 here); the
+# vectors differ from f32 ones in the third decimal, which does not matter to an index benchmark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind=${1:?usage: bench/hnsw.sh real | synthetic N}
+BIN=${PAIRWISE_BIN:-target/release/pairwise}
+PY=${PYTHON_BENCH:-.venv/bin/python}
+M=${M:-16} EFC=${EF_CONSTRUCTION:-200} EFS=${EF_SEARCH:-10,20,40,80,160,320}
+THREADS=${THREADS:-$(nproc)}
+"$PY" -c 'import hnswlib' 2>/dev/null || "$PY" -m pip install -q "$(grep '^hnswlib==' bench/requirements.txt)"
+case "$kind" in
+  real)
+    dir=bench/out/hnsw-real result=docs/results/bench-hnsw-real.json
+    if [ ! -f "$dir/base.npy" ]; then
+      "$PY" bench/hnsw_data.py sentences "$dir"
+      for part in queries base; do
+        "$BIN" embed --input "$dir/$part.txt" --output "$dir/$part.npy" \
+          --device cpu --dtype bf16 --batch-size 64
+      done
+    fi;;
+  synthetic)
+    n=${2:?usage: bench/hnsw.sh synthetic N}
+    dir=bench/out/hnsw-synthetic-$n result=docs/results/bench-hnsw-synthetic-$n.json
+    [ -f "$dir/base.npy" ] || "$PY" bench/hnsw_data.py synthetic "$dir" "$n";;
+  *) echo "unknown set $kind" >&2; exit 2;;
+esac
+common=(--vectors "$dir/base.npy" --queries "$dir/queries.npy" --truth "$dir/truth.npy"
+  --m "$M" --ef-construction "$EFC" --ef-search "$EFS" --threads "$THREADS")
+# pairwise first: it writes the exact neighbours (flat index) that hnswlib then reads.
+"$BIN" bench hnsw "${common[@]}" --json "$dir/pairwise.json"
+"$PY" bench/hnswlib_bench.py "${common[@]}" --json "$dir/hnswlib.json"
+mkdir -p docs/results
+"$PY" - "$dir" "$result" "$kind" <<'PY'
+import json, os, platform, subprocess, sys
+dir, result, kind = sys.argv[1:4]
+engines = {e: json.load(open(f"{dir}/{e}.json")) for e in ["pairwise", "hnswlib"]}
+
+def qps_at(runs, target):
+    """QPS at a recall target, linearly interpolated between the two ef values around it."""
+    runs = sorted(runs, key=lambda r: r["ef_search"])
+    for lo, hi in zip([None] + runs, runs):
+        if hi["recall"] >= target:
+            if lo is None or hi["recall"] == lo["recall"]:
+                return {"qps": hi["qps"], "ef_search": hi["ef_search"], "interpolated": False}
+            t = (target - lo["recall"]) / (hi["recall"] - lo["recall"])
+            return {"qps": lo["qps"] + t * (hi["qps"] - lo["qps"]),
+                    "ef_search": [lo["ef_search"], hi["ef_search"]], "interpolated": True}
+    return None
+
+summary = {}
+for name, e in engines.items():
+    summary[name] = {
+        "build_seconds": e["build_seconds"],
+        "index_mib": e["index_mib"],
+        "raw_vectors_mib": e["raw_vectors_mib"],
+        "index_over_raw": e["index_over_raw"],
+        "qps_at_recall": {str(t): qps_at(e["runs"], t) for t in (0.90, 0.95, 0.99)},
+    }
+pw, hl = summary["pairwise"], summary["hnswlib"]
+ratios = {"build_seconds": pw["build_seconds"] / hl["build_seconds"],
+          "index_mib": pw["index_mib"] / hl["index_mib"]}
+for t in ("0.9", "0.95", "0.99"):
+    a, b = pw["qps_at_recall"][t], hl["qps_at_recall"][t]
+    ratios[f"qps_at_recall_{t}"] = a["qps"] / b["qps"] if a and b else None
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+flags = next((l for l in open("/proc/cpuinfo") if l.startswith("flags")), "")
+out = {
+    "bench": "hnsw", "set": kind, "summary": summary, "pairwise_over_hnswlib": ratios,
+    "engines": engines,
+    "machine": {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
+                "simd": [f for f in ("sse4_2", "avx2", "fma", "avx512f") if f" {f}" in flags],
+                "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
+    "note": "memory: index_mib = RSS after build - RSS after loading the vectors; "
+            "raw_vectors_mib = n * dim * 4 bytes. QPS: one thread, one query per call.",
+}
+json.dump(out, open(result, "w"), indent=2)
+open(result, "a").write("\n")
+print(json.dumps({"summary": summary, "pairwise_over_hnswlib": ratios}, indent=1))
+PY
