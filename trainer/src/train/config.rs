@@ -166,7 +166,7 @@ impl TrainConfig {
                 s.warmup_ratio
             ));
         }
-        if !(s.max_grad_norm > 0.0) {
+        if s.max_grad_norm.is_nan() || s.max_grad_norm <= 0.0 {
             return Err(format!(
                 "schedule.max_grad_norm must be positive, got {}",
                 s.max_grad_norm
