@@ -1,4 +1,4 @@
-//! Writing `[n, dim]` float32 matrices in NumPy's `.npy` format (version 1.0).
+//! Writing `[n, dim]` float32 and int32 matrices in NumPy's `.npy` format (version 1.0).
 
 use std::io::Write;
 
@@ -9,8 +9,29 @@ pub(crate) fn write_f32_matrix(
     cols: usize,
     data: &[f32],
 ) -> std::io::Result<()> {
+    write_matrix(out, "<f4", rows, cols, data.iter().map(|v| v.to_le_bytes()))
+}
+
+/// Serialises a row-major `[rows, cols]` int32 matrix as `.npy` bytes.
+pub(crate) fn write_i32_matrix(
+    out: &mut impl Write,
+    rows: usize,
+    cols: usize,
+    data: &[i32],
+) -> std::io::Result<()> {
+    write_matrix(out, "<i4", rows, cols, data.iter().map(|v| v.to_le_bytes()))
+}
+
+/// The `.npy` header for `descr` and the shape, then the little-endian values.
+fn write_matrix(
+    out: &mut impl Write,
+    descr: &str,
+    rows: usize,
+    cols: usize,
+    values: impl Iterator<Item = [u8; 4]>,
+) -> std::io::Result<()> {
     let mut header =
-        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // Magic (6) + version (2) + header length (2) + header + '\n' must be a multiple of 64.
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
@@ -20,8 +41,8 @@ pub(crate) fn write_f32_matrix(
     out.write_all(b"\x93NUMPY\x01\x00")?;
     out.write_all(&header_len.to_le_bytes())?;
     out.write_all(header.as_bytes())?;
-    for value in data {
-        out.write_all(&value.to_le_bytes())?;
+    for value in values {
+        out.write_all(&value)?;
     }
     Ok(())
 }

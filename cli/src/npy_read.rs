@@ -1,7 +1,6 @@
-//! Reading `[rows, cols]` matrices from NumPy `.npy` files (format versions 1.0–3.0), and
-//! writing int32 ones: enough for vector sets and neighbour lists exchanged with numpy.
+//! Reading `[rows, cols]` matrices from NumPy `.npy` files (format versions 1.0–3.0): enough
+//! for vector sets and neighbour lists exchanged with numpy. Writing lives in `npy.rs`.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context};
@@ -114,29 +113,6 @@ fn parse_shape(header: &str) -> anyhow::Result<(usize, usize)> {
     }
 }
 
-/// Serialises a row-major `[rows, cols]` int32 matrix as `.npy` bytes.
-pub(crate) fn write_i32_matrix(
-    out: &mut impl Write,
-    rows: usize,
-    cols: usize,
-    data: &[i32],
-) -> std::io::Result<()> {
-    let mut header =
-        format!("{{'descr': '<i4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
-    let unpadded = 10 + header.len() + 1;
-    header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
-    header.push('\n');
-    let header_len =
-        u16::try_from(header.len()).map_err(|_| std::io::Error::other("npy header too long"))?;
-    out.write_all(b"\x93NUMPY\x01\x00")?;
-    out.write_all(&header_len.to_le_bytes())?;
-    out.write_all(header.as_bytes())?;
-    for value in data {
-        out.write_all(&value.to_le_bytes())?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,7 +131,7 @@ mod tests {
     #[test]
     fn reads_back_int32_and_rejects_the_wrong_dtype() {
         let mut bytes = Vec::new();
-        write_i32_matrix(&mut bytes, 1, 2, &[7, -1]).unwrap();
+        crate::npy::write_i32_matrix(&mut bytes, 1, 2, &[7, -1]).unwrap();
         let matrix = parse_matrix(&bytes, "<i4", i32::from_le_bytes).unwrap();
         assert_eq!(matrix.data, [7, -1]);
         let err = parse_matrix(&bytes, "<f4", f32::from_le_bytes).unwrap_err();
@@ -165,7 +141,7 @@ mod tests {
     #[test]
     fn rejects_truncated_data_and_other_ranks() {
         let mut bytes = Vec::new();
-        write_i32_matrix(&mut bytes, 2, 2, &[1, 2, 3, 4]).unwrap();
+        crate::npy::write_i32_matrix(&mut bytes, 2, 2, &[1, 2, 3, 4]).unwrap();
         bytes.pop();
         assert!(parse_matrix(&bytes, "<i4", i32::from_le_bytes).is_err());
         let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }";

@@ -14,7 +14,8 @@ use pairwise_index::{Distance, DocIndex, FlatIndex, HnswConfig, HnswIndex, Vecto
 use rayon::prelude::*;
 
 use crate::commands::write_json;
-use crate::npy_read::{read_f32_matrix, read_i32_matrix, write_i32_matrix, Matrix};
+use crate::npy::write_i32_matrix;
+use crate::npy_read::{read_f32_matrix, read_i32_matrix, Matrix};
 
 /// Arguments of `pairwise bench hnsw`.
 #[derive(Debug, Args)]
