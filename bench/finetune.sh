@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Fine-tune all-MiniLM-L6-v2 with InfoNCE and with MW for several seeds, then evaluate each model
+# on SciFact test (nDCG@10, pooled AUC). JSON kept in docs/results/.
+#
+#   bench/finetune.sh scifact [SEEDS...]   # configs/scifact-*.toml: in-domain (train queries)
+#   bench/finetune.sh nli [SEEDS...]       # configs/nli-*.toml: SNLI -> zero-shot SciFact
+# SEEDS default to 1 2 3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${PAIRWISE_BIN:-target/release/pairwise}
+experiment=${1:?usage: bench/finetune.sh scifact|nli [SEEDS...]}
+shift
+case "$experiment" in
+  scifact) eval_name=scifact-test-finetune ;;
+  nli) eval_name=scifact-test-from-nli ;;
+  *) echo "unknown experiment $experiment (scifact or nli)" >&2; exit 2 ;;
+esac
+[ $# -gt 0 ] && seeds=("$@") || seeds=(1 2 3)
+mkdir -p docs/results runs
+for seed in "${seeds[@]}"; do
+  for loss in infonce mw; do
+    run=runs/$experiment-$loss-seed$seed
+    "$BIN" train --config "configs/$experiment-$loss.toml" --seed "$seed" --output "$run" --device cpu
+    "$BIN" eval retrieval --model "$run/model" --device cpu --split test \
+      --json "docs/results/$eval_name-$loss-seed$seed.json" | grep -E "@10 |AUC"
+    cp "$run/pairwise_training.json" "docs/results/$experiment-train-$loss-seed$seed.json"
+  done
+done
