@@ -174,6 +174,20 @@ pub(crate) fn expect_shape(what: &str, tensor: &Tensor, expected: &[Option<i64>]
     Ok(())
 }
 
+/// Rejects a parameter that is not finite and positive; `what` names it, e.g. `"mw: temperature"`.
+///
+/// # Errors
+/// [`TrainError::InvalidInput`] with the name and the value.
+pub(crate) fn require_finite_positive(what: &str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(TrainError::InvalidInput(format!(
+            "{what} must be finite and positive, got {value}"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

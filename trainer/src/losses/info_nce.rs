@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use crate::error::{Result, TrainError};
-use crate::losses::common::{candidates, loss_precision, Reduction, Similarity};
+use crate::error::Result;
+use crate::losses::common::{
+    candidates, loss_precision, require_finite_positive, Reduction, Similarity,
+};
 use crate::losses::{EmbeddingBatch, EmbeddingLoss};
 
 /// Parameters of [`InfoNce`].
@@ -43,13 +45,7 @@ impl InfoNceConfig {
     /// # Errors
     /// [`TrainError::InvalidInput`] when `scale` is not finite and positive.
     pub fn validate(&self) -> Result<()> {
-        if !(self.scale.is_finite() && self.scale > 0.0) {
-            return Err(TrainError::InvalidInput(format!(
-                "info_nce: scale must be finite and positive, got {}",
-                self.scale
-            )));
-        }
-        Ok(())
+        require_finite_positive("info_nce: scale", self.scale)
     }
 }
 
@@ -126,6 +122,7 @@ impl EmbeddingLoss for InfoNce {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::TrainError;
     use crate::losses::test_util::{
         assert_doc, batch, check_gradients, check_shape_errors, values,
     };

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 use crate::error::{Result, TrainError};
-use crate::losses::common::{candidates, cosine_sim_matrix, diag_mask, loss_precision, Reduction};
+use crate::losses::common::{
+    candidates, cosine_sim_matrix, diag_mask, loss_precision, require_finite_positive, Reduction,
+};
 use crate::losses::{EmbeddingBatch, EmbeddingLoss};
 
 /// How the `B x M` pair penalties of [`Mw`] are normalised.
@@ -50,13 +52,7 @@ impl MwConfig {
     /// # Errors
     /// [`TrainError::InvalidInput`] when `temperature` is not finite and positive.
     pub fn validate(&self) -> Result<()> {
-        if !(self.temperature.is_finite() && self.temperature > 0.0) {
-            return Err(TrainError::InvalidInput(format!(
-                "mw: temperature must be finite and positive, got {}",
-                self.temperature
-            )));
-        }
-        Ok(())
+        require_finite_positive("mw: temperature", self.temperature)
     }
 }
 
