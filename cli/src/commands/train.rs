@@ -8,7 +8,7 @@ use clap::Args;
 use pairwise_datasets::{
     beir_training_examples, read_nli_triplets, read_training_jsonl, BeirDataset, TrainingExample,
 };
-use pairwise_trainer::train::{DataConfig, TrainConfig, Trainer};
+use pairwise_trainer::train::{DataConfig, TaskKind, TrainConfig, Trainer};
 use pairwise_trainer::DeviceChoice;
 
 use crate::commands::write_json;
@@ -35,6 +35,13 @@ pub(crate) struct TrainArgs {
 }
 
 pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    match TaskKind::of_file(&args.config)? {
+        TaskKind::Text => run_text(args),
+    }
+}
+
+/// A sentence-encoder run ([`TrainConfig`]).
+fn run_text(args: &TrainArgs) -> anyhow::Result<()> {
     let mut config = TrainConfig::load(&args.config)?;
     if let Some(output) = &args.output {
         config.output.clone_from(output);

@@ -12,6 +12,8 @@ use crate::optim::AdamWConfig;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
+    /// Which trainer reads this file; always `text` here (see [`TaskKind`]).
+    pub task: TaskKind,
     /// The model to start from.
     pub model: ModelConfig,
     /// The training examples.
@@ -25,6 +27,37 @@ pub struct TrainConfig {
     /// The run folder: `model/` (sentence-transformers format), `metrics.jsonl`,
     /// `pairwise_training.json`.
     pub output: PathBuf,
+}
+
+/// The kinds of training run that `pairwise train` knows, named by the top-level `task` key of
+/// the experiment file (`text` when absent). Each kind has its own configuration type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// A sentence encoder trained on text pairs or triplets ([`TrainConfig`]).
+    #[default]
+    Text,
+}
+
+impl TaskKind {
+    /// Reads only the `task` key of an experiment file, so that the right configuration type can
+    /// then parse the whole file.
+    ///
+    /// # Errors
+    /// [`TrainError::BadConfig`] when the file is not TOML or names an unknown task.
+    pub fn of_file(path: &Path) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct Peek {
+            #[serde(default)]
+            task: TaskKind,
+        }
+        let text = fs_err::read_to_string(path)?;
+        let peek: Peek = toml::from_str(&text).map_err(|e| TrainError::BadConfig {
+            path: path.to_path_buf(),
+            reason: e.to_string().trim().replace('\n', " "),
+        })?;
+        Ok(peek.task)
+    }
 }
 
 /// The starting model.
@@ -85,6 +118,7 @@ pub struct ScheduleSettings {
 impl Default for TrainConfig {
     fn default() -> Self {
         Self {
+            task: TaskKind::Text,
             model: ModelConfig::default(),
             data: DataConfig::Beir {
                 path: PathBuf::from("../shared/data/scifact"),

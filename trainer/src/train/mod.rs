@@ -3,5 +3,5 @@
 mod config;
 mod trainer;
 
-pub use config::{DataConfig, ModelConfig, ScheduleSettings, TrainConfig};
+pub use config::{DataConfig, ModelConfig, ScheduleSettings, TaskKind, TrainConfig};
 pub use trainer::{StepReport, TrainSummary, Trainer};
