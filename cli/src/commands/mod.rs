@@ -3,9 +3,11 @@
 pub(crate) mod bench;
 pub(crate) mod bench_hnsw;
 pub(crate) mod embed;
+pub(crate) mod eval_pairs;
 pub(crate) mod eval_retrieval;
 pub(crate) mod eval_sts;
 pub(crate) mod index_build;
+pub(crate) mod report;
 pub(crate) mod search;
 pub(crate) mod train;
 
@@ -96,6 +98,8 @@ pub(crate) enum EvalCommand {
     Retrieval(eval_retrieval::RetrievalArgs),
     /// Semantic textual similarity: Spearman × 100 between cosine and gold scores.
     Sts(eval_sts::StsArgs),
+    /// Labelled text pairs (TSV label, text_a, text_b): ROC of their cosine scores.
+    Pairs(eval_pairs::PairsArgs),
 }
 
 impl EvalCommand {
@@ -103,6 +107,7 @@ impl EvalCommand {
         match self {
             Self::Retrieval(args) => eval_retrieval::run(args),
             Self::Sts(args) => eval_sts::run(args),
+            Self::Pairs(args) => eval_pairs::run(args),
         }
     }
 }
