@@ -291,6 +291,7 @@ fn eer_threshold(curve: &RocCurve) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
@@ -449,6 +450,37 @@ mod tests {
                 RocSummary::compute(&[true, false], &[0.1, 0.2], &bad),
                 Err(EvalError::InvalidOption { .. })
             ));
+        }
+    }
+
+    fn labelled(max_len: usize) -> impl Strategy<Value = (Vec<bool>, Vec<f64>)> {
+        prop::collection::vec((any::<bool>(), -8i32..8), 2..max_len)
+            .prop_map(|v| v.into_iter().map(|(l, s)| (l, f64::from(s))).unzip())
+    }
+
+    proptest! {
+        #[test]
+        fn summaries_are_bounded_and_consistent((labels, scores) in labelled(60), bins in 1usize..8) {
+            let options = RocOptions {
+                bootstrap_resamples: 20,
+                histogram_bins: bins,
+                max_roc_points: 5,
+                ..RocOptions::default()
+            };
+            match RocSummary::compute(&labels, &scores, &options) {
+                Ok(s) => {
+                    prop_assert_eq!(Some(s.auc), auc(&labels, &scores).unwrap());
+                    let ci = s.auc_ci95.unwrap();
+                    prop_assert!(0.0 <= ci.lower && ci.lower <= ci.upper && ci.upper <= 1.0);
+                    prop_assert!((0.0..=1.0).contains(&s.eer));
+                    prop_assert!(s.roc.len() <= 5);
+                    let h = &s.histograms;
+                    prop_assert_eq!(h.edges.len(), bins + 1);
+                    prop_assert_eq!(h.positives.iter().sum::<u64>() as usize, s.n_positives);
+                    prop_assert_eq!(h.negatives.iter().sum::<u64>() as usize, s.n_negatives);
+                }
+                Err(e) => prop_assert!(matches!(e, EvalError::SingleClass { .. }), "{e}"),
+            }
         }
     }
 

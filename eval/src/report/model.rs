@@ -204,7 +204,7 @@ fn summary_rows(summaries: &[&RocSummary]) -> Vec<MetricRow> {
     }
     let criterion = summaries
         .last()
-        .map_or("youden", |s| match s.best_threshold.criterion {
+        .map_or("Youden", |s| match s.best_threshold.criterion {
             crate::summary::ThresholdCriterion::Youden => "Youden",
             crate::summary::ThresholdCriterion::Accuracy => "accuracy",
         });
