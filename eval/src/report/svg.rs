@@ -229,14 +229,14 @@ pub(crate) fn histogram_plot(panel: &NamedHistograms) -> String {
         .max(1e-9);
     let frame = Frame {
         left: 60.0,
-        top: 28.0,
+        top: 46.0,
         width: 380.0,
         height: 180.0,
         x_range: (lo, hi),
         y_range: (0.0, y_top),
     };
     let mut out = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="histogram-plot" data-series="{name}" viewBox="0 0 460 260" width="460" height="260" role="img" aria-label="Score histograms: {name}" font-family="Helvetica, Arial, sans-serif"><title>Score histograms: {name}</title><text x="60" y="18" font-size="13" font-weight="bold" fill="#222">{name}</text>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="histogram-plot" data-series="{name}" viewBox="0 0 460 280" width="460" height="280" role="img" aria-label="Score histograms: {name}" font-family="Helvetica, Arial, sans-serif"><title>Score histograms: {name}</title><text x="60" y="16" font-size="13" font-weight="bold" fill="#222">{name}</text>"##,
         name = escape(&panel.name)
     );
     frame.axes(
@@ -286,7 +286,7 @@ pub(crate) fn histogram_plot(panel: &NamedHistograms) -> String {
     }
     let _ = write!(
         out,
-        r##"<g class="legend" font-size="12" fill="#222"><rect x="250" y="7" width="12" height="12" fill="{POSITIVE}" fill-opacity="0.45"/><text x="266" y="17">positives ({})</text><rect x="350" y="7" width="12" height="12" fill="{NEGATIVE}" fill-opacity="0.45"/><text x="366" y="17">negatives ({})</text></g></svg>"##,
+        r##"<g class="legend" font-size="12" fill="#222"><rect x="60" y="24" width="12" height="12" fill="{POSITIVE}" fill-opacity="0.45"/><text x="76" y="34">positives ({})</text><rect x="210" y="24" width="12" height="12" fill="{NEGATIVE}" fill-opacity="0.45"/><text x="226" y="34">negatives ({})</text></g></svg>"##,
         h.positives.iter().sum::<u64>(),
         h.negatives.iter().sum::<u64>()
     );
