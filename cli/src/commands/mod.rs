@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod bench_hnsw;
+pub(crate) mod bench_open;
 pub(crate) mod embed;
 pub(crate) mod eval_pairs;
 pub(crate) mod eval_retrieval;
@@ -134,6 +135,8 @@ pub(crate) enum BenchCommand {
     Encode(bench::EncodeBenchArgs),
     /// HNSW build time, memory, recall@k and single-thread QPS on `.npy` vectors.
     Hnsw(bench_hnsw::HnswBenchArgs),
+    /// Time to open a collection (load its snapshot, replay its log).
+    Open(bench_open::OpenBenchArgs),
 }
 
 impl BenchCommand {
@@ -141,6 +144,7 @@ impl BenchCommand {
         match self {
             Self::Encode(args) => bench::run_encode(args),
             Self::Hnsw(args) => bench_hnsw::run(args),
+            Self::Open(args) => bench_open::run(args),
         }
     }
 }
