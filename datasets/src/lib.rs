@@ -60,8 +60,8 @@ pub use example::{
     Document, LabelledPair, Qrels, Query, RetrievalSet, ScoredPair, TrainingExample,
 };
 pub use formats::{
-    beir_training_examples, read_labelled_pairs, read_nli_triplets, read_sts, read_texts,
-    read_texts_from, read_training_jsonl, BeirDataset, CorpusReader, QueryReader, TextInputLimits,
-    DEFAULT_MAX_LINE_BYTES, MAX_RECORD_BYTES,
+    beir_training_examples, beir_training_pairs, read_labelled_pairs, read_nli_triplets, read_sts,
+    read_texts, read_texts_from, read_training_jsonl, BeirDataset, CorpusReader, QueryReader,
+    TextInputLimits, DEFAULT_MAX_LINE_BYTES, MAX_RECORD_BYTES,
 };
 pub use samplers::{NoDuplicatesBatchSampler, SamplerError};
