@@ -9,8 +9,11 @@
 //!   [`evaluate_per_query`]), plus the [`pooled_auc`] retrieval AUC.
 //! * Summaries and reports: [`RocSummary::compute`] gathers AUC with a seeded
 //!   bootstrap 95 % interval, EER, TAR@FAR, the suggested threshold, a
-//!   downsampled ROC curve and score histograms; [`report`] turns summaries
-//!   into a serde [`report::Report`] and a self-contained HTML page.
+//!   downsampled ROC curve and score histograms ([`RocSummary::from_pos_neg`]
+//!   for pooled retrieval scores from [`pooled_auc_inputs`]); a summary of a
+//!   single class is an error ([`EvalError::SingleClass`]), as there is nothing
+//!   to draw. [`report`] turns summaries into a serde [`report::Report`] and a
+//!   self-contained HTML page ([`report::render_html`]).
 //! * Statistics (`stats`): [`spearman`] and [`pearson`] correlations and the shared
 //!   [`average_ranks`] helper.
 //!
@@ -53,7 +56,6 @@ mod summary;
 mod threshold;
 
 pub use bootstrap::ConfidenceInterval;
-
 pub use error::{EvalError, Result};
 pub use histogram::ScoreHistograms;
 pub use pooled::{pooled_auc, pooled_auc_inputs, DEFAULT_POOLED_NEGATIVES};

@@ -228,6 +228,23 @@ mod tests {
     }
 
     #[test]
+    fn degenerate_deserialised_reports_render_without_panicking() {
+        // A report read back from JSON can hold anything serde accepts.
+        let mut r = report();
+        r.curves[0].points.clear();
+        r.histograms[0].histograms = crate::ScoreHistograms {
+            edges: vec![],
+            positives: vec![],
+            negatives: vec![],
+        };
+        r.histograms[1].histograms.edges = vec![1.0, 1.0];
+        r.histograms[1].threshold = Some(-7.0);
+        r.metrics.rows[0].values.clear();
+        let html = render_html(&r);
+        assert_eq!(by_class(&parse(&html), "roc-curve").len(), 2);
+    }
+
+    #[test]
     fn a_report_without_series_still_renders() {
         let empty = Report::from_series("empty", ReportKind::Roc, "t", &[], vec![]);
         let html = render_html(&empty);

@@ -174,38 +174,8 @@ pub(crate) fn roc_plot(curves: &[NamedRoc]) -> String {
             colour(i)
         );
     }
-    // Legend in the lower right, where ROC curves rarely go.
-    let rows = curves.len() + 1;
-    let (legend_w, row_h) = (230.0, 18.0);
-    let legend_x = frame.right() - legend_w - 8.0;
-    let legend_y = frame.bottom() - 8.0 - row_h * rows as f64 - 6.0;
-    let _ = write!(
-        out,
-        r##"<g class="legend" font-size="12"><rect x="{legend_x:.2}" y="{legend_y:.2}" width="{legend_w:.2}" height="{:.2}" fill="#fff" fill-opacity="0.9" stroke="#bbb"/>"##,
-        row_h * rows as f64 + 6.0
-    );
-    let entries = curves
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (format!("{} (AUC {:.3})", c.name, c.auc), colour(i), ""))
-        .chain(std::iter::once((
-            "chance (AUC 0.5)".to_string(),
-            "#888",
-            r#" stroke-dasharray="5 4""#,
-        )));
-    for (row, (label, stroke, dash)) in entries.enumerate() {
-        let y = legend_y + 3.0 + row_h * (row as f64 + 0.5) + 1.0;
-        let _ = write!(
-            out,
-            r##"<g class="legend-item"><line x1="{:.2}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" stroke="{stroke}" stroke-width="2"{dash}/><text x="{:.2}" y="{:.2}" fill="#222">{}</text></g>"##,
-            legend_x + 8.0,
-            legend_x + 30.0,
-            legend_x + 36.0,
-            y + 4.0,
-            escape(&label)
-        );
-    }
-    out.push_str("</g></svg>");
+    roc_legend(&mut out, &frame, curves);
+    out.push_str("</svg>");
     out
 }
 
@@ -250,39 +220,11 @@ pub(crate) fn histogram_plot(panel: &NamedHistograms) -> String {
             out,
             r#"<g class="{class}" fill="{fill}" fill-opacity="0.45">"#
         );
-        for (i, &v) in values.iter().enumerate() {
-            let (Some(&a), Some(&b)) = (h.edges.get(i), h.edges.get(i + 1)) else {
-                continue;
-            };
-            if v > 0.0 {
-                let _ = write!(
-                    out,
-                    r#"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}"/>"#,
-                    frame.x(a),
-                    frame.y(v),
-                    (frame.x(b) - frame.x(a)).max(0.5),
-                    frame.bottom() - frame.y(v)
-                );
-            }
-        }
+        bars(&mut out, &frame, &h.edges, values);
         out.push_str("</g>");
     }
     if let Some(t) = panel.threshold.filter(|t| t.is_finite()) {
-        let x = frame.x(t.clamp(lo, hi));
-        let anchor = if x > frame.left + frame.width * 0.7 {
-            "end"
-        } else {
-            "start"
-        };
-        let dx = if anchor == "end" { -4.0 } else { 4.0 };
-        let _ = write!(
-            out,
-            r##"<g class="threshold"><line x1="{x:.2}" y1="{:.2}" x2="{x:.2}" y2="{:.2}" stroke="#222" stroke-width="1.5" stroke-dasharray="4 3"/><text x="{:.2}" y="{:.2}" font-size="11" text-anchor="{anchor}" fill="#222">threshold {t:.3}</text></g>"##,
-            frame.top,
-            frame.bottom(),
-            x + dx,
-            frame.top + 12.0,
-        );
+        threshold_marker(&mut out, &frame, t);
     }
     let _ = write!(
         out,
@@ -291,6 +233,82 @@ pub(crate) fn histogram_plot(panel: &NamedHistograms) -> String {
         h.negatives.iter().sum::<u64>()
     );
     out
+}
+
+/// The ROC legend in the lower right, where ROC curves rarely go: one row per
+/// curve (name and AUC) and one for the chance diagonal.
+fn roc_legend(out: &mut String, frame: &Frame, curves: &[NamedRoc]) {
+    let rows = curves.len() + 1;
+    let (legend_w, row_h) = (230.0, 18.0);
+    let legend_x = frame.right() - legend_w - 8.0;
+    let legend_y = frame.bottom() - 8.0 - row_h * rows as f64 - 6.0;
+    let _ = write!(
+        out,
+        r##"<g class="legend" font-size="12"><rect x="{legend_x:.2}" y="{legend_y:.2}" width="{legend_w:.2}" height="{:.2}" fill="#fff" fill-opacity="0.9" stroke="#bbb"/>"##,
+        row_h * rows as f64 + 6.0
+    );
+    let entries = curves
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("{} (AUC {:.3})", c.name, c.auc), colour(i), ""))
+        .chain(std::iter::once((
+            "chance (AUC 0.5)".to_string(),
+            "#888",
+            r#" stroke-dasharray="5 4""#,
+        )));
+    for (row, (label, stroke, dash)) in entries.enumerate() {
+        let y = legend_y + 3.0 + row_h * (row as f64 + 0.5) + 1.0;
+        let _ = write!(
+            out,
+            r##"<g class="legend-item"><line x1="{:.2}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" stroke="{stroke}" stroke-width="2"{dash}/><text x="{:.2}" y="{:.2}" fill="#222">{}</text></g>"##,
+            legend_x + 8.0,
+            legend_x + 30.0,
+            legend_x + 36.0,
+            y + 4.0,
+            escape(&label)
+        );
+    }
+    out.push_str("</g>");
+}
+
+/// One `<rect>` per non-empty bin, from the x axis up to its value.
+fn bars(out: &mut String, frame: &Frame, edges: &[f64], values: &[f64]) {
+    for (i, &v) in values.iter().enumerate() {
+        let (Some(&a), Some(&b)) = (edges.get(i), edges.get(i + 1)) else {
+            continue;
+        };
+        if v > 0.0 {
+            let _ = write!(
+                out,
+                r#"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}"/>"#,
+                frame.x(a),
+                frame.y(v),
+                (frame.x(b) - frame.x(a)).max(0.5),
+                frame.bottom() - frame.y(v)
+            );
+        }
+    }
+}
+
+/// The threshold as a dashed vertical line with its value (clamped into the plot).
+fn threshold_marker(out: &mut String, frame: &Frame, t: f64) {
+    let (lo, hi) = frame.x_range;
+    // max/min rather than clamp, which panics on a reversed range.
+    let x = frame.x(t.max(lo).min(hi));
+    let anchor = if x > frame.left + frame.width * 0.7 {
+        "end"
+    } else {
+        "start"
+    };
+    let dx = if anchor == "end" { -4.0 } else { 4.0 };
+    let _ = write!(
+        out,
+        r##"<g class="threshold"><line x1="{x:.2}" y1="{:.2}" x2="{x:.2}" y2="{:.2}" stroke="#222" stroke-width="1.5" stroke-dasharray="4 3"/><text x="{:.2}" y="{:.2}" font-size="11" text-anchor="{anchor}" fill="#222">threshold {t:.3}</text></g>"##,
+        frame.top,
+        frame.bottom(),
+        x + dx,
+        frame.top + 12.0,
+    );
 }
 
 #[cfg(test)]
