@@ -45,7 +45,10 @@ fn dot16(a: &[f32], b: &[f32]) -> f32 {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().unwrap()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().unwrap())
+        .collect();
     let (dim, n, calls) = (args[0], args[1], args[2]);
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     let mut next = move || {
@@ -54,7 +57,9 @@ fn main() {
         state ^= state << 17;
         state
     };
-    let data: Vec<f32> = (0..n * dim).map(|_| (next() % 2000) as f32 / 1000.0 - 1.0).collect();
+    let data: Vec<f32> = (0..n * dim)
+        .map(|_| (next() % 2000) as f32 / 1000.0 - 1.0)
+        .collect();
     let rows: Vec<usize> = (0..calls).map(|_| (next() % n as u64) as usize).collect();
     let query = &data[..dim];
     for (name, f) in [("dot8", dot as fn(&[f32], &[f32]) -> f32), ("dot16", dot16)] {
