@@ -22,7 +22,9 @@ pub struct CollectionConfig {
     pub bm25: Bm25Config,
     /// Write a snapshot (and empty the log) after this many logged batches.
     pub snapshot_every_batches: u64,
-    /// Compact (rebuild without deleted documents) once this fraction of positions is dead.
+    /// Compact (rebuild both indexes without deleted documents) at the next snapshot once this
+    /// fraction of positions, and over 1,000 of them, is dead; until then deleted documents
+    /// stay in the snapshot as tombstones. An exact index compacts at every snapshot.
     pub max_dead_fraction: f32,
 }
 
