@@ -198,7 +198,10 @@ mod tests {
         // 809 train queries: 81 held out (10%), 728 left.
         assert_eq!((dev.queries.len(), beir.set.queries.len()), (81, 728));
         let dev_texts: HashSet<&str> = dev.queries.iter().map(|q| q.text.as_str()).collect();
-        assert!(data.examples.iter().all(|e| !dev_texts.contains(e.query.as_str())));
+        assert!(data
+            .examples
+            .iter()
+            .all(|e| !dev_texts.contains(e.query.as_str())));
         assert_eq!(data.examples.len(), beir.pairs.len());
     }
 
