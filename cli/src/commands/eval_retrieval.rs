@@ -9,10 +9,11 @@ use anyhow::Context;
 use clap::Args;
 use pairwise_datasets::{BeirDataset, RetrievalSet};
 use pairwise_eval::{
-    evaluate, pooled_auc, pooled_auc_inputs, EvalError, Metric, RocOptions, RocSummary, Run,
-    ScoredDoc, DEFAULT_POOLED_NEGATIVES,
+    evaluate, pooled_auc, EvalError, Metric, RocOptions, RocSummary, Run, ScoredDoc,
+    DEFAULT_POOLED_NEGATIVES,
 };
 use pairwise_index::{Collection, Distance, FlatIndex, SearchMode, SearchRequest};
+use pairwise_trainer::train::rank_and_pool;
 
 use crate::commands::report::{build_report, write_report, ROC_SUMMARY_KEY};
 use crate::commands::{encode_with_bar, write_json, ModelArgs};
@@ -43,6 +44,11 @@ pub(crate) struct RetrievalArgs {
     /// With --collection: dense, bm25 or hybrid
     #[arg(long, default_value = "dense", requires = "collection")]
     mode: SearchMode,
+    /// Encode the queries with this model folder and the documents with --model (two towers).
+    /// A --model folder holding `query_model/` and `document_model/` (a two-tower training
+    /// run) is used that way without this option.
+    #[arg(long, value_name = "DIR", conflicts_with = "collection")]
+    query_model: Option<PathBuf>,
     /// Write the results as JSON to this file
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -70,16 +76,41 @@ pub(crate) fn run(args: &RetrievalArgs) -> anyhow::Result<()> {
             )
         }
         None => {
-            let encoder = args.model.load()?;
+            let model_dir = args.model.model_dir()?;
+            let towers =
+                model_dir.join("query_model").is_dir() && model_dir.join("document_model").is_dir();
+            let (query_dir, doc_dir) = match (&args.query_model, towers) {
+                (Some(query), _) => (Some(query.clone()), model_dir.clone()),
+                (None, true) => (
+                    Some(model_dir.join("query_model")),
+                    model_dir.join("document_model"),
+                ),
+                (None, false) => (None, model_dir.clone()),
+            };
+            let encoder = args.model.load_dir(&doc_dir)?;
+            let query_encoder = match &query_dir {
+                Some(dir) => Some(args.model.load_dir(dir)?),
+                None => None,
+            };
             let doc_texts: Vec<String> = set.corpus.iter().map(|d| d.beir_text()).collect();
             let docs = encode_with_bar(&encoder, &doc_texts, "corpus")?;
             let query_texts: Vec<&str> = set.queries.iter().map(|q| q.text.as_str()).collect();
-            let queries = encode_with_bar(&encoder, &query_texts, "queries")?;
+            let queries = encode_with_bar(
+                query_encoder.as_ref().unwrap_or(&encoder),
+                &query_texts,
+                "queries",
+            )?;
             let mut index = FlatIndex::new(docs.dim(), Distance::Cosine)?;
             index.add_all(docs.as_flat())?;
             let scores = index.scores_batch(queries.as_flat())?;
-            let (run, inputs) = rank_and_pool(&set, &scores, args.auc_negatives)?;
-            (run, inputs, args.model.describe(&encoder))
+            let depth = CUTOFFS.iter().copied().max().unwrap_or(10);
+            let (run, inputs) = rank_and_pool(&set, &scores, args.auc_negatives, depth)?;
+            let mut description = args.model.describe(&encoder);
+            if let Some(dir) = &query_dir {
+                description["model"] = serde_json::json!(doc_dir.display().to_string());
+                description["query_model"] = serde_json::json!(dir.display().to_string());
+            }
+            (run, inputs, description)
         }
     };
     let encode_seconds = started.elapsed().as_secs_f64();
@@ -129,53 +160,7 @@ fn pooled_roc_summary(auc_inputs: &AucInputs) -> anyhow::Result<Option<RocSummar
 }
 
 /// Per query: (positive scores, hardest negative scores), the pooled AUC's inputs.
-type AucInputs = Vec<(Vec<f64>, Vec<f64>)>;
-
-/// Per-query top-1000 runs for the metrics and the pooled AUC's inputs.
-type RankedRun = (Run, AucInputs);
-
-fn rank_and_pool(
-    set: &RetrievalSet,
-    scores: &[Vec<f32>],
-    negatives: usize,
-) -> anyhow::Result<RankedRun> {
-    let doc_position: HashMap<&str, usize> = set
-        .corpus
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id.as_str(), i))
-        .collect();
-    let depth = CUTOFFS.iter().copied().max().unwrap_or(10);
-    let mut run = Run::new();
-    let mut auc_inputs = Vec::with_capacity(set.queries.len());
-    for (query, row) in set.queries.iter().zip(scores) {
-        let row: Vec<f64> = row.iter().map(|&s| f64::from(s)).collect();
-        let relevant: Vec<usize> = set
-            .qrels
-            .get(&query.id)
-            .into_iter()
-            .flatten()
-            .filter(|(_, &grade)| grade > 0)
-            .filter_map(|(doc, _)| doc_position.get(doc.as_str()).copied())
-            .collect();
-        auc_inputs.push(pooled_auc_inputs(&row, &relevant, negatives)?);
-        let mut order: Vec<usize> = (0..row.len()).collect();
-        let by_score = |a: &usize, b: &usize| row[*b].total_cmp(&row[*a]);
-        if depth < order.len() {
-            order.select_nth_unstable_by(depth, by_score);
-            order.truncate(depth);
-        }
-        let hits = order
-            .into_iter()
-            .map(|i| ScoredDoc {
-                doc_id: set.corpus[i].id.clone(),
-                score: row[i],
-            })
-            .collect();
-        run.insert(query.id.clone(), hits);
-    }
-    Ok((run, auc_inputs))
-}
+type AucInputs = pairwise_trainer::train::AucInputs;
 
 #[expect(clippy::print_stdout, reason = "the table is the command's output")]
 fn print_table(

@@ -69,14 +69,18 @@ impl ModelArgs {
 
     /// Loads the encoder these options describe.
     pub(crate) fn load(&self) -> anyhow::Result<SentenceEncoder> {
-        let dir = self.model_dir()?;
+        self.load_dir(&self.model_dir()?)
+    }
+
+    /// Loads the model folder `dir` with these options.
+    pub(crate) fn load_dir(&self, dir: &std::path::Path) -> anyhow::Result<SentenceEncoder> {
         let options = EncoderOptions {
             max_length: Some(self.max_length),
             batch_size: self.batch_size,
             device: self.device,
             precision: self.dtype,
         };
-        SentenceEncoder::load(&dir, options)
+        SentenceEncoder::load(dir, options)
             .with_context(|| format!("cannot load the model in {}", dir.display()))
     }
 

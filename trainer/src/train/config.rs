@@ -492,6 +492,22 @@ mod tests {
     }
 
     #[test]
+    fn every_text_config_in_configs_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+        let mut loaded = 0;
+        for entry in fs_err::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml")
+                && matches!(TaskKind::of_file(&path), Ok(TaskKind::Text))
+            {
+                TrainConfig::load(&path).unwrap();
+                loaded += 1;
+            }
+        }
+        assert!(loaded >= 6, "{loaded} configs in {}", dir.display());
+    }
+
+    #[test]
     fn mining_windows_are_checked() {
         let mut config = TrainConfig {
             mining: Some(MiningSettings::default()),

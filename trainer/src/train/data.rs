@@ -179,6 +179,33 @@ mod tests {
     }
 
     #[test]
+    fn scifact_held_out_queries_never_reach_the_training_examples() {
+        let path = std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/scifact"
+        ));
+        let config = TrainConfig {
+            data: DataConfig::Beir {
+                path,
+                split: "train".to_owned(),
+            },
+            eval: Some(crate::train::EvalSettings::default()),
+            ..TrainConfig::default()
+        };
+        let data = TrainingData::load(&config).unwrap();
+        let dev = data.dev.unwrap();
+        let beir = data.beir.unwrap();
+        // 809 train queries: 81 held out (10%), 728 left.
+        assert_eq!((dev.queries.len(), beir.set.queries.len()), (81, 728));
+        let dev_texts: HashSet<&str> = dev.queries.iter().map(|q| q.text.as_str()).collect();
+        assert!(data
+            .examples
+            .iter()
+            .all(|e| !dev_texts.contains(e.query.as_str())));
+        assert_eq!(data.examples.len(), beir.pairs.len());
+    }
+
+    #[test]
     fn at_least_one_query_on_each_side() {
         let (train, dev) = split_held_out(set(3), 0.01, 0);
         assert_eq!((train.queries.len(), dev.queries.len()), (2, 1));
