@@ -8,7 +8,7 @@ CARGO ?= cargo
 BIN := target/release/pairwise
 DEMO_OUT := target/demo
 
-.PHONY: all setup demo test lint unit bench-encode bench-train
+.PHONY: all setup demo serve test lint unit bench-encode bench-train
 
 all: demo
 
@@ -31,6 +31,12 @@ demo: setup
 	$(BIN) search --collection $(DEMO_OUT)/collection --mode hybrid --k 3 \
 	  --query "Vitamin D deficiency is associated with bone fractures."
 	@echo "results written to $(DEMO_OUT)/"
+	@echo "== 6. the search server on localhost with that collection (make serve keeps it running) =="
+	@scripts/serve_demo.sh $(BIN) $(DEMO_OUT)
+
+# The demo collection behind `pairwise serve`, in the foreground (after make demo).
+serve: setup
+	@FOREGROUND=1 scripts/serve_demo.sh $(BIN) $(DEMO_OUT)
 
 test: setup lint unit
 

@@ -34,6 +34,8 @@ enum Command {
     Index(commands::IndexCommand),
     /// Search a collection by text: dense, BM25 or hybrid.
     Search(commands::search::SearchArgs),
+    /// Serve collections over HTTP: search, documents, embeddings and evaluation.
+    Serve(commands::serve::ServeArgs),
     /// Measure throughput against the documented peers.
     #[command(subcommand)]
     Bench(commands::BenchCommand),
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(&args),
         Command::Index(command) => command.run(),
         Command::Search(args) => commands::search::run(&args),
+        Command::Serve(args) => commands::serve::run(&args),
         Command::Bench(command) => command.run(),
     };
     match result {
