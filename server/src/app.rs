@@ -13,7 +13,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{require_read_key, require_write_key};
 use crate::error::ApiError;
 use crate::metrics::track_metrics;
-use crate::routes::{collections, documents, embed, eval, health, openapi, search};
+use crate::routes::{collections, documents, embed, eval, health, openapi, reports, search};
 use crate::state::AppState;
 
 /// The whole HTTP API over `state` (tests call it with `tower::ServiceExt::oneshot`).
@@ -24,6 +24,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/collections/{name}/documents/{id}", get(documents::get))
         .route("/v1/collections/{name}/search", post(search::search))
         .route("/v1/embed", post(embed::embed))
+        .route("/v1/reports/{id}", get(reports::report_json))
+        .route("/reports/{id}", get(reports::report_html))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_read_key,
@@ -39,6 +41,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/collections/{name}/documents/delete",
             post(documents::delete_many),
+        )
+        .route(
+            "/v1/collections/{name}/diagnostics",
+            post(eval::diagnostics),
         )
         .route("/v1/eval/roc", post(eval::roc))
         .route_layer(middleware::from_fn_with_state(

@@ -6,4 +6,5 @@ pub mod embed;
 pub mod eval;
 pub mod health;
 pub mod openapi;
+pub mod reports;
 pub mod search;

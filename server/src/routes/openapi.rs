@@ -48,7 +48,10 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "post", path: "/v1/collections/{name}/documents/delete", access: Access::Write, summary: "Delete documents by id; answers how many existed.", body: Some("DeleteDocuments"), errors: &[400, 404, 422] },
     RouteDoc { method: "post", path: "/v1/collections/{name}/search", access: Access::Read, summary: "Search by query text or vector: dense, bm25 or hybrid, with k and a metadata filter.", body: Some("Search"), errors: &[400, 404, 422] },
     RouteDoc { method: "post", path: "/v1/embed", access: Access::Read, summary: "Embed texts.", body: Some("Embed"), errors: &[400, 422] },
-    RouteDoc { method: "post", path: "/v1/eval/roc", access: Access::Write, summary: "ROC analysis of labelled scores: AUC, ROC points, EER, TAR@FAR, best threshold.", body: Some("Roc"), errors: &[400, 422] },
+    RouteDoc { method: "post", path: "/v1/eval/roc", access: Access::Write, summary: "ROC summary of labelled scores: AUC with bootstrap CI, ROC points, EER, TAR@FAR, best threshold, histograms; \"save\": true stores a report.", body: Some("Roc"), errors: &[400, 422] },
+    RouteDoc { method: "post", path: "/v1/collections/{name}/diagnostics", access: Access::Write, summary: "Queries with relevant ids: nDCG@10, recall@k, pooled AUC of the dense scores, histograms, suggested threshold; \"save\": true stores a report.", body: Some("Diagnostics"), errors: &[400, 404, 422] },
+    RouteDoc { method: "get", path: "/v1/reports/{id}", access: Access::Read, summary: "A saved report as JSON.", body: None, errors: &[404] },
+    RouteDoc { method: "get", path: "/reports/{id}", access: Access::Read, summary: "A saved report as a self-contained HTML page (inline SVG ROC curve, histograms, metrics table).", body: None, errors: &[404] },
 ];
 
 fn schemas() -> Value {
@@ -79,7 +82,13 @@ fn schemas() -> Value {
         "Roc": {"type": "object", "required": ["labels", "scores"], "properties": {
             "labels": {"type": "array", "items": {"enum": [0, 1]}},
             "scores": {"type": "array", "items": {"type": "number"}},
-            "fars": {"type": "array", "items": {"type": "number"}}}}
+            "options": {"type": "object", "description": "bootstrap_resamples, seed, fars, max_roc_points, histogram_bins, threshold_criterion (youden|accuracy)"},
+            "save": {"type": "boolean"}, "title": {"type": "string"}}},
+        "Diagnostics": {"type": "object", "required": ["queries"], "properties": {
+            "queries": {"type": "array", "items": {"type": "object", "required": ["query", "relevant"], "properties": {
+                "id": {"type": "string"}, "query": {"type": "string"}, "relevant": {"type": "array", "items": {"type": "string"}}}}},
+            "k": {"type": "integer", "minimum": 1}, "negatives": {"type": "integer", "minimum": 1},
+            "options": {"type": "object"}, "save": {"type": "boolean"}, "title": {"type": "string"}}}
     })
 }
 

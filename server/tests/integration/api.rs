@@ -102,8 +102,9 @@ pub(crate) async fn exercise_every_route(client: &Client) {
             422,
         ),
         (
+            // An f32 overflow is a parse error (400), like NaN below.
             json!({"documents": [{"id": "a", "text": "t", "vector": vec![1e39; 384]}]}),
-            422,
+            400,
         ),
         (json!({"documents": [{"id": "a", "text": "   "}]}), 422),
         (
@@ -212,7 +213,6 @@ pub(crate) async fn exercise_every_route(client: &Client) {
         json!({"query": "cat", "filter": {"year": {"$bogus": 1}}}),
         json!({"query": "cat", "filter": "year > 3"}),
         json!({"vector": [1.0, 0.0]}),
-        json!({"vector": vec![1e39; 384]}),
         json!({"vector": vec![0.1; 384], "mode": "bm25"}),
         json!({"query": 42}),
         json!({"query": "cat", "fusion": {"type": "weighted", "dense_weight": 3.0}}),
@@ -234,6 +234,11 @@ pub(crate) async fn exercise_every_route(client: &Client) {
         .await;
     assert_eq!(reads_are_open.status, 200);
 
+    let overflow = client
+        .post("POST", search, &json!({"vector": vec![1e39; 384]}))
+        .await;
+    assert_eq!(overflow.status, 400);
+
     // Embed errors.
     for (body, status) in [
         (json!({"texts": []}), 422),
@@ -246,26 +251,87 @@ pub(crate) async fn exercise_every_route(client: &Client) {
         assert_eq!(answer.status, status, "{body}: {:?}", answer.body);
     }
 
-    // ROC evaluation.
+    // ROC evaluation, saved as a report.
     let roc = client
-        .post(
-            "POST",
-            "/v1/eval/roc",
-            &json!({"labels": [1, 1, 0, 0], "scores": [0.8, 0.35, 0.4, 0.1]}),
-        )
+        .post("POST", "/v1/eval/roc", &json!({"labels": [1, 1, 0, 0], "scores": [0.8, 0.35, 0.4, 0.1], "save": true, "title": "Four pairs", "options": {"bootstrap_resamples": 200, "seed": 3}}))
         .await;
     assert_eq!(roc.status, 200, "{:?}", roc.body);
     assert_eq!(roc.body["auc"], 0.75);
+    assert!(roc.body["auc_ci95"]["lower"].as_f64().unwrap() <= 0.75);
     assert!(!roc.body["roc"].as_array().unwrap().is_empty());
+    assert!(roc.body["best_threshold"]["threshold"].is_number());
+    let html_path = roc.body["report"]["html"].as_str().unwrap().to_owned();
+    let json_path = roc.body["report"]["json"].as_str().unwrap().to_owned();
+    let page = client.get(&html_path).await;
+    assert_eq!(page.status, 200);
+    let html = page.body.as_str().unwrap();
+    assert!(
+        html.contains("<svg") && html.contains("class=\"roc-curve\""),
+        "{html}"
+    );
+    assert!(html.contains("Four pairs") && !html.contains("<script"));
+    let saved = client.get(&json_path).await;
+    assert_eq!(saved.status, 200);
+    assert_eq!(saved.body["title"], "Four pairs");
+    for path in [
+        "/reports/nope",
+        "/v1/reports/nope",
+        "/reports/..%2F..%2Fetc",
+    ] {
+        assert_eq!(client.get(path).await.status, 404, "{path}");
+    }
     for body in [
         json!({"labels": [1, 1], "scores": [0.1, 0.2]}),
         json!({"labels": [1, 0], "scores": [0.1]}),
         json!({"labels": [2, 0], "scores": [0.1, 0.2]}),
         json!({"labels": [1, 0], "scores": [0.1, "x"]}),
+        json!({"labels": [], "scores": []}),
+        json!({"labels": [1, 0], "scores": [0.1, 0.2], "options": {"histogram_bins": 0}}),
+        json!({"labels": [1, 0], "scores": [0.1, 0.2], "options": {"typo": 1}}),
     ] {
         let answer = client.post("POST", "/v1/eval/roc", &body).await;
         assert_eq!(answer.status, 422, "{body}: {:?}", answer.body);
     }
+
+    // Diagnostics of the collection, saved as a report.
+    let diagnostics = "/v1/collections/docs/diagnostics";
+    let judged = json!({"queries": [
+        {"query": "Which animal purrs?", "relevant": ["cat"]},
+        {"query": "How do rockets reach orbit?", "relevant": ["rocket"]},
+        {"id": "q3", "query": "baking bread with yeast", "relevant": ["bread"]}
+    ], "k": 3, "negatives": 3, "save": true});
+    let answer = client.post("POST", diagnostics, &judged).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body["n_queries"], 3);
+    assert_eq!(answer.body["ndcg_at_10"], 1.0);
+    assert_eq!(answer.body["recall_at_k"], 1.0);
+    assert!(answer.body["pooled"]["auc"].as_f64().unwrap() > 0.9);
+    assert!(answer.body["pooled"]["histograms"]["positives"].is_array());
+    let page = client
+        .get(answer.body["report"]["html"].as_str().unwrap())
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.as_str().unwrap().contains("nDCG@10"));
+    for body in [
+        json!({"queries": []}),
+        json!({"queries": [{"query": "", "relevant": ["cat"]}]}),
+        json!({"queries": [{"query": "cats", "relevant": []}]}),
+        json!({"queries": [{"query": "cats", "relevant": ["ghost"]}]}),
+        json!({"queries": [{"query": "cats", "relevant": ["cat"]}], "k": 0}),
+        json!({"queries": [{"query": "cats", "relevant": ["cat"]}], "negatives": 0}),
+        json!({"queries": "cats"}),
+    ] {
+        let answer = client.post("POST", diagnostics, &body).await;
+        assert_eq!(answer.status, 422, "{body}: {:?}", answer.body);
+    }
+    let unknown = client
+        .post(
+            "POST",
+            "/v1/collections/nope/diagnostics",
+            &json!({"queries": [{"query": "x", "relevant": ["y"]}]}),
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
 
     // Deletes.
     let one = client

@@ -98,6 +98,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/collections/docs/search"),
     ("POST", "/v1/embed"),
     ("POST", "/v1/eval/roc"),
+    ("POST", "/v1/collections/docs/diagnostics"),
+    ("GET", "/reports/x"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
 ];
