@@ -9,7 +9,7 @@ CARGO ?= cargo
 BIN := target/release/pairwise
 DEMO_OUT := target/demo
 
-.PHONY: all setup demo test lint unit bench-encode bench-train
+.PHONY: all setup demo serve test lint unit bench-encode bench-train
 
 all: demo
 
@@ -36,6 +36,12 @@ demo: setup
 	  --json $(DEMO_OUT)/scifact-zero-shot.json --label "zero-shot" \
 	  --json $(DEMO_OUT)/scifact-mw.json --label "MW fine-tune" --out $(DEMO_OUT)/report.html
 	@echo "results written to $(DEMO_OUT)/ (open $(DEMO_OUT)/report.html)"
+	@echo "== 7. the search server on localhost with that collection (make serve keeps it running) =="
+	@scripts/serve_demo.sh $(BIN) $(DEMO_OUT)
+
+# The demo collection behind `pairwise serve`, in the foreground (after make demo).
+serve: setup
+	@FOREGROUND=1 scripts/serve_demo.sh $(BIN) $(DEMO_OUT)
 
 test: setup lint unit
 

@@ -36,6 +36,8 @@ enum Command {
     Search(commands::search::SearchArgs),
     /// Turn evaluation JSON(s) from `pairwise eval …` into one HTML report.
     Report(commands::report::ReportArgs),
+    /// Serve collections over HTTP: search, documents, embeddings and evaluation.
+    Serve(commands::serve::ServeArgs),
     /// Measure throughput against the documented peers.
     #[command(subcommand)]
     Bench(commands::BenchCommand),
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Train(args) => commands::train::run(&args),
         Command::Index(command) => command.run(),
         Command::Search(args) => commands::search::run(&args),
+        Command::Serve(args) => commands::serve::run(&args),
         Command::Bench(command) => command.run(),
         Command::Report(args) => commands::report::run(&args),
     };

@@ -44,7 +44,7 @@ mod vector;
 
 pub use collection::{
     validate_batch, Collection, CollectionConfig, Condition, Document, Filter, Fusion, OpenReport,
-    SearchHit, SearchMode, SearchRequest, MAX_ID_BYTES,
+    SearchHit, SearchMode, SearchRequest, SearchTimings, MAX_ID_BYTES,
 };
 pub use error::{IndexError, Result};
 pub use fusion::{rrf, weighted_fusion, DEFAULT_RRF_K};

@@ -10,6 +10,7 @@ pub(crate) mod eval_sts;
 pub(crate) mod index_build;
 pub(crate) mod report;
 pub(crate) mod search;
+pub(crate) mod serve;
 pub(crate) mod train;
 
 use std::path::PathBuf;

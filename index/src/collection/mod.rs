@@ -12,7 +12,7 @@ mod store;
 pub use config::CollectionConfig;
 pub use document::{validate_batch, Document, MAX_ID_BYTES};
 pub use filter::{Condition, Filter};
-pub use search::{Fusion, SearchHit, SearchMode, SearchRequest};
+pub use search::{Fusion, SearchHit, SearchMode, SearchRequest, SearchTimings};
 pub use store::{Collection, OpenReport};
 
 #[cfg(test)]

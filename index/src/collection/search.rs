@@ -1,5 +1,7 @@
 //! Search requests over a collection: dense, keyword (BM25) or hybrid.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use crate::collection::Filter;
@@ -79,6 +81,17 @@ pub struct SearchHit {
     pub id: String,
     /// Its score under the request's mode (cosine, BM25 or fused); higher is better.
     pub score: f32,
+}
+
+/// Time spent in each stage of one search; `None` for a stage the mode skips.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchTimings {
+    /// The vector index (dense and hybrid).
+    pub vector: Option<Duration>,
+    /// The keyword index (BM25 and hybrid).
+    pub bm25: Option<Duration>,
+    /// Fusing the two rankings (hybrid).
+    pub fusion: Option<Duration>,
 }
 
 /// Candidates taken from each list before hybrid fusion.

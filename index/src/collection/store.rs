@@ -22,12 +22,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crate::collection::generation::{self, Loaded};
 use crate::collection::op::Op;
 use crate::collection::search::HYBRID_DEPTH;
 use crate::collection::{
     validate_batch, CollectionConfig, Document, Fusion, SearchHit, SearchMode, SearchRequest,
+    SearchTimings,
 };
 use crate::error::{IndexError, Result};
 use crate::fusion::{rrf, weighted_fusion};
@@ -356,42 +358,63 @@ impl Collection {
     /// [`IndexError::InvalidQuery`] when the request lacks what its mode needs or `k` is 0;
     /// a wrong query dimension or a non-finite component.
     pub fn search(&self, request: &SearchRequest<'_>) -> Result<Vec<SearchHit>> {
+        self.search_timed(request).map(|(hits, _)| hits)
+    }
+
+    /// Like [`search`](Self::search), also returning the time spent in each stage.
+    ///
+    /// # Errors
+    /// As [`search`](Self::search).
+    pub fn search_timed(
+        &self,
+        request: &SearchRequest<'_>,
+    ) -> Result<(Vec<SearchHit>, SearchTimings)> {
         if request.k == 0 {
             return Err(IndexError::InvalidQuery("k must be at least 1".to_owned()));
         }
+        let mut timings = SearchTimings::default();
         let allowed = |pos: DocIndex| {
             self.docs
                 .get(pos)
                 .and_then(Option::as_ref)
                 .is_some_and(|d| request.filter.is_none_or(|f| f.matches(&d.metadata)))
         };
-        let dense = |k: usize| -> Result<Vec<Hit>> {
+        let dense = |k: usize, timings: &mut SearchTimings| -> Result<Vec<Hit>> {
             let vector = request.vector.ok_or_else(|| {
                 IndexError::InvalidQuery("this mode needs a query vector".to_owned())
             })?;
-            self.vectors.search(vector, k, Some(&allowed))
+            let start = Instant::now();
+            let hits = self.vectors.search(vector, k, Some(&allowed));
+            timings.vector = Some(start.elapsed());
+            hits
         };
-        let keyword = |k: usize| -> Result<Vec<Hit>> {
+        let keyword = |k: usize, timings: &mut SearchTimings| -> Result<Vec<Hit>> {
             let text = request.text.ok_or_else(|| {
                 IndexError::InvalidQuery("this mode needs a query text".to_owned())
             })?;
-            self.text.search(text, k, Some(&allowed))
+            let start = Instant::now();
+            let hits = self.text.search(text, k, Some(&allowed));
+            timings.bm25 = Some(start.elapsed());
+            hits
         };
         let hits = match request.mode {
-            SearchMode::Dense => dense(request.k)?,
-            SearchMode::Bm25 => keyword(request.k)?,
+            SearchMode::Dense => dense(request.k, &mut timings)?,
+            SearchMode::Bm25 => keyword(request.k, &mut timings)?,
             SearchMode::Hybrid => {
                 let depth = request.k.max(HYBRID_DEPTH);
-                let lists = [dense(depth)?, keyword(depth)?];
-                match request.fusion {
+                let lists = [dense(depth, &mut timings)?, keyword(depth, &mut timings)?];
+                let start = Instant::now();
+                let fused = match request.fusion {
                     Fusion::Rrf { k } => rrf(&lists, k, request.k)?,
                     Fusion::Weighted { dense_weight } => {
                         weighted_fusion(&lists, &[dense_weight, 1.0 - dense_weight], request.k)?
                     }
-                }
+                };
+                timings.fusion = Some(start.elapsed());
+                fused
             }
         };
-        Ok(hits
+        let hits = hits
             .into_iter()
             .filter_map(|hit| {
                 let doc = self.docs.get(hit.doc)?.as_ref()?;
@@ -400,7 +423,8 @@ impl Collection {
                     score: hit.score,
                 })
             })
-            .collect())
+            .collect();
+        Ok((hits, timings))
     }
 }
 
