@@ -7,6 +7,8 @@
 //! * Retrieval (`retrieval`, `pooled`): BEIR / `pytrec_eval` compatible nDCG,
 //!   MRR, recall, MAP and precision at cutoffs ([`evaluate`],
 //!   [`evaluate_per_query`]), plus the [`pooled_auc`] retrieval AUC.
+//! * Few-shot (`fewshot`): [`nearest_prototype_accuracy`] of an episode and
+//!   [`summarize_episodes`] (mean accuracy with a 95% confidence interval).
 //! * Statistics (`stats`): [`spearman`] and [`pearson`] correlations and the shared
 //!   [`average_ranks`] helper.
 //!
@@ -38,6 +40,7 @@
 //! ```
 
 mod error;
+mod fewshot;
 mod pooled;
 mod retrieval;
 mod roc;
@@ -45,6 +48,7 @@ mod stats;
 mod threshold;
 
 pub use error::{EvalError, Result};
+pub use fewshot::{nearest_prototype_accuracy, summarize_episodes, FewShotSummary};
 pub use pooled::{pooled_auc, pooled_auc_inputs, DEFAULT_POOLED_NEGATIVES};
 pub use retrieval::{
     evaluate, evaluate_per_query, map_at_k, mrr_at_k, ndcg_at_k, precision_at_k, recall_at_k,
