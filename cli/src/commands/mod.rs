@@ -3,11 +3,13 @@
 pub(crate) mod bench;
 pub(crate) mod bench_hnsw;
 pub(crate) mod embed;
+pub(crate) mod eval_fewshot;
 pub(crate) mod eval_retrieval;
 pub(crate) mod eval_sts;
 pub(crate) mod index_build;
 pub(crate) mod search;
 pub(crate) mod train;
+pub(crate) mod train_fewshot;
 
 use std::path::PathBuf;
 
@@ -96,6 +98,8 @@ pub(crate) enum EvalCommand {
     Retrieval(eval_retrieval::RetrievalArgs),
     /// Semantic textual similarity: Spearman × 100 between cosine and gold scores.
     Sts(eval_sts::StsArgs),
+    /// Few-shot classification on the Omniglot evaluation alphabets: accuracy ± 95% CI.
+    Fewshot(eval_fewshot::FewshotArgs),
 }
 
 impl EvalCommand {
@@ -103,6 +107,7 @@ impl EvalCommand {
         match self {
             Self::Retrieval(args) => eval_retrieval::run(args),
             Self::Sts(args) => eval_sts::run(args),
+            Self::Fewshot(args) => eval_fewshot::run(args),
         }
     }
 }
