@@ -5,6 +5,7 @@
 mod bad_input;
 mod embed;
 mod eval;
+mod fewshot;
 mod index;
 
 use std::path::{Path, PathBuf};
