@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use pairwise_datasets::images::{load_omniglot, OmniglotOptions, OmniglotSplit};
+use pairwise_datasets::images::{
+    load_omniglot, load_omniglot_runs, OmniglotOptions, OmniglotSplit,
+};
 use pairwise_datasets::{EpisodeShape, EpisodicSampler};
 use pairwise_eval::{nearest_prototype_accuracy, summarize_episodes};
 use pairwise_trainer::fewshot::ImageEncoder;
@@ -48,6 +50,10 @@ pub(crate) struct FewshotArgs {
     /// auto, cpu, cuda or cuda:N
     #[arg(long, default_value = "auto", value_parser = clap::value_parser!(DeviceChoice))]
     device: DeviceChoice,
+    /// Instead of sampled episodes, Lake et al.'s 20 official 20-way one-shot runs
+    /// (all_runs.zip): accuracy and CI over the 20 runs; --ways/--shots/--episodes are ignored
+    #[arg(long)]
+    official_runs: bool,
     /// Write the results as JSON to this file
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -61,6 +67,9 @@ pub(crate) fn run(args: &FewshotArgs) -> anyhow::Result<()> {
     let device = args.device.resolve()?;
     let encoder = ImageEncoder::load(&args.model, device)
         .with_context(|| format!("cannot load the model in {}", args.model.display()))?;
+    if args.official_runs {
+        return run_official(args, &data_dir, &encoder, device);
+    }
     let options = OmniglotOptions {
         image_size: encoder.spec().image_size,
         rotations: args.rotations,
@@ -97,14 +106,7 @@ pub(crate) fn run(args: &FewshotArgs) -> anyhow::Result<()> {
         args.ways, args.shots, args.queries, summary.episodes, summary.accuracy, summary.ci95
     );
     if let Some(json) = &args.json {
-        let training = std::fs::read_to_string(
-            args.model
-                .parent()
-                .map(|run| run.join("pairwise_training.json"))
-                .unwrap_or_default(),
-        )
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+        let training = training_record(&args.model);
         let record = serde_json::json!({
             "accuracy": summary.accuracy,
             "ci95": summary.ci95,
@@ -128,4 +130,63 @@ pub(crate) fn run(args: &FewshotArgs) -> anyhow::Result<()> {
         write_json(json, &record)?;
     }
     Ok(())
+}
+
+/// The 20 official runs: each is one 20-way 1-shot episode with one test image per class.
+fn run_official(
+    args: &FewshotArgs,
+    data_dir: &std::path::Path,
+    encoder: &ImageEncoder,
+    device: tch::Device,
+) -> anyhow::Result<()> {
+    let runs = load_omniglot_runs(&data_dir.join("all_runs.zip"), encoder.spec().image_size)
+        .context("cannot load the official one-shot runs")?;
+    let dim = usize::try_from(encoder.spec().embedding_dim)?;
+    let mut accuracies = Vec::with_capacity(runs.len());
+    for run in &runs {
+        let embeddings = encoder.embed_all(&run.images, args.batch_size)?;
+        let items = run.images.class_items();
+        let support: Vec<usize> = items.iter().map(|c| c[0]).collect();
+        let query: Vec<usize> = items.iter().map(|c| c[1]).collect();
+        accuracies.push(nearest_prototype_accuracy(
+            &embeddings,
+            dim,
+            &support,
+            &query,
+            items.len(),
+            1,
+        )?);
+    }
+    let summary = summarize_episodes(&accuracies)?.context("the archive holds no runs")?;
+    println!(
+        "Omniglot official one-shot runs ({} runs of 20-way 1-shot): accuracy {:.2}% ± {:.2} (error rate {:.2}%)",
+        summary.episodes,
+        summary.accuracy,
+        summary.ci95,
+        100.0 - summary.accuracy
+    );
+    if let Some(json) = &args.json {
+        let record = serde_json::json!({
+            "accuracy": summary.accuracy,
+            "ci95": summary.ci95,
+            "std": summary.std,
+            "error_rate": 100.0 - summary.accuracy,
+            "runs": accuracies,
+            "protocol": "lake-official-runs",
+            "model": args.model.display().to_string(),
+            "model_spec": encoder.spec(),
+            "data": data_dir.display().to_string(),
+            "device": format!("{device:?}").to_lowercase(),
+            "training": training_record(&args.model),
+            "commit": env!("PAIRWISE_COMMIT"),
+        });
+        write_json(json, &record)?;
+    }
+    Ok(())
+}
+
+/// The `pairwise_training.json` next to a run's `model/` folder, when there is one.
+fn training_record(model: &std::path::Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(model.parent()?.join("pairwise_training.json")).ok()?;
+    serde_json::from_str(&text).ok()
 }

@@ -163,3 +163,25 @@ fn training_with_too_few_classes_names_the_problem() {
     ]));
     assert!(message.contains("querys"), "{message}");
 }
+
+#[test]
+fn official_runs_protocol_scores_the_twenty_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = tiny_run(dir.path());
+    let json = dir.path().join("runs.json");
+    let output = eval(
+        &run.join("model"),
+        &omniglot_dir(),
+        &["--official-runs", "--json", json.to_str().unwrap()],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["runs"].as_array().unwrap().len(), 20);
+    let accuracy = result["accuracy"].as_f64().unwrap();
+    assert!((15.0..=100.0).contains(&accuracy), "{accuracy}");
+}

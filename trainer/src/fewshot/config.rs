@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 use crate::losses::{ContrastiveConfig, EpisodeLossConfig};
-use crate::models::Conv4Config;
+use crate::models::{Conv4Config, ResNet12Config};
 use crate::optim::{AdamWConfig, ScheduleConfig};
 use crate::train::TaskKind;
 
@@ -61,6 +61,9 @@ pub struct FewshotData {
 pub enum BackboneConfig {
     /// [`Conv4`](crate::models::Conv4).
     Conv4(Conv4Config),
+    /// [`ResNet12`](crate::models::ResNet12).
+    #[serde(rename = "resnet12")]
+    ResNet12(ResNet12Config),
 }
 
 /// How the backbone is trained.

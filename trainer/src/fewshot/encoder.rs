@@ -10,7 +10,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::error::{Result, TrainError};
 use crate::fewshot::BackboneConfig;
-use crate::models::Conv4;
+use crate::models::{Conv4, ResNet12};
 
 /// The weights file of an image model folder.
 pub const MODEL_WEIGHTS_FILE: &str = "model.safetensors";
@@ -29,11 +29,18 @@ pub struct ImageModelSpec {
     pub embedding_dim: i64,
 }
 
+/// The built backbone.
+#[derive(Debug)]
+enum Backbone {
+    Conv4(Conv4),
+    ResNet12(ResNet12),
+}
+
 /// An image embedding network on a device.
 #[derive(Debug)]
 pub struct ImageEncoder {
     vs: VarStore,
-    net: Conv4,
+    net: Backbone,
     spec: ImageModelSpec,
 }
 
@@ -44,11 +51,19 @@ impl ImageEncoder {
     /// [`TrainError::InvalidInput`] for sizes the backbone cannot take.
     pub fn new(backbone: BackboneConfig, image_size: usize, device: Device) -> Result<Self> {
         let vs = VarStore::new(device);
-        let BackboneConfig::Conv4(config) = backbone;
         let side = i64::try_from(image_size)
             .map_err(|_| TrainError::InvalidInput(format!("image size {image_size}")))?;
-        let embedding_dim = config.output_dim(side)?;
-        let net = Conv4::new(&(vs.root() / "backbone"), &config)?;
+        let path = vs.root() / "backbone";
+        let (net, embedding_dim) = match backbone {
+            BackboneConfig::Conv4(config) => (
+                Backbone::Conv4(Conv4::new(&path, &config)?),
+                config.output_dim(side)?,
+            ),
+            BackboneConfig::ResNet12(config) => (
+                Backbone::ResNet12(ResNet12::new(&path, &config)?),
+                config.output_dim(side)?,
+            ),
+        };
         Ok(Self {
             vs,
             net,
@@ -152,7 +167,10 @@ impl ImageEncoder {
     /// # Errors
     /// libtorch errors.
     pub fn forward_t(&self, images: &Tensor, train: bool) -> Result<Tensor> {
-        self.net.forward_t(images, train)
+        match &self.net {
+            Backbone::Conv4(net) => net.forward_t(images, train),
+            Backbone::ResNet12(net) => net.forward_t(images, train),
+        }
     }
 
     /// Embeds every image of `set` in evaluation mode, `batch_size` at a time, as row-major
@@ -236,5 +254,18 @@ mod tests {
         .unwrap();
         assert!(encoder.images_tensor(&[0.0; 10], 1).is_err());
         assert!(encoder.embed_all(&ImageClassSet::new(32), 8).is_err());
+    }
+
+    #[test]
+    fn resnet12_backbone_from_its_config_name() {
+        let backbone: BackboneConfig =
+            serde_json::from_str(r#"{"type": "resnet12", "channels": [8, 8, 16, 32]}"#).unwrap();
+        let encoder = ImageEncoder::new(backbone, 32, Device::Cpu).unwrap();
+        assert_eq!(encoder.spec().embedding_dim, 32);
+        let images = Tensor::rand([2, 1, 32, 32], (Kind::Float, Device::Cpu));
+        assert_eq!(
+            encoder.forward_t(&images, false).unwrap().size(),
+            vec![2, 32]
+        );
     }
 }
