@@ -11,7 +11,10 @@
 //!   for JSONL pair/triplet files, [`read_nli_triplets`] for SNLI
 //!   (premise, entailment, contradiction) triplets.
 //! * [`NoDuplicatesBatchSampler`]: seeded batches in which no text appears
-//!   in two examples.
+//!   in two examples; [`EpisodicSampler`]: seeded N-way K-shot Q-query
+//!   episodes.
+//! * [`images`]: Omniglot, in-memory greyscale image sets and seeded
+//!   augmentations.
 //!
 //! Files are read line by line as bytes. Every malformed input gives a
 //! [`DatasetError`] naming the file and the 1-based line number, e.g.
@@ -53,6 +56,7 @@
 mod error;
 mod example;
 mod formats;
+pub mod images;
 mod samplers;
 
 pub use error::{DatasetError, Result};
@@ -64,4 +68,6 @@ pub use formats::{
     read_texts, read_texts_from, read_training_jsonl, BeirDataset, CorpusReader, QueryReader,
     TextInputLimits, DEFAULT_MAX_LINE_BYTES, MAX_RECORD_BYTES,
 };
-pub use samplers::{NoDuplicatesBatchSampler, SamplerError};
+pub use samplers::{
+    Episode, EpisodeError, EpisodeShape, EpisodicSampler, NoDuplicatesBatchSampler, SamplerError,
+};

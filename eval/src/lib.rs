@@ -14,6 +14,8 @@
 //!   single class is an error ([`EvalError::SingleClass`]), as there is nothing
 //!   to draw. [`report`] turns summaries into a serde [`report::Report`] and a
 //!   self-contained HTML page ([`report::render_html`]).
+//! * Few-shot (`fewshot`): [`nearest_prototype_accuracy`] of an episode and
+//!   [`summarize_episodes`] (mean accuracy with a 95% confidence interval).
 //! * Statistics (`stats`): [`spearman`] and [`pearson`] correlations and the shared
 //!   [`average_ranks`] helper.
 //!
@@ -46,6 +48,7 @@
 
 mod bootstrap;
 mod error;
+mod fewshot;
 mod histogram;
 mod pooled;
 pub mod report;
@@ -57,6 +60,7 @@ mod threshold;
 
 pub use bootstrap::ConfidenceInterval;
 pub use error::{EvalError, Result};
+pub use fewshot::{nearest_prototype_accuracy, summarize_episodes, FewShotSummary};
 pub use histogram::ScoreHistograms;
 pub use pooled::{pooled_auc, pooled_auc_inputs, DEFAULT_POOLED_NEGATIVES};
 pub use retrieval::{

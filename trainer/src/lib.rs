@@ -12,6 +12,7 @@
 mod device;
 pub mod encoder;
 mod error;
+pub mod fewshot;
 pub mod losses;
 pub mod models;
 pub mod optim;

@@ -4,6 +4,7 @@ pub(crate) mod bench;
 pub(crate) mod bench_hnsw;
 pub(crate) mod bench_open;
 pub(crate) mod embed;
+pub(crate) mod eval_fewshot;
 pub(crate) mod eval_pairs;
 pub(crate) mod eval_retrieval;
 pub(crate) mod eval_sts;
@@ -12,6 +13,7 @@ pub(crate) mod report;
 pub(crate) mod search;
 pub(crate) mod serve;
 pub(crate) mod train;
+pub(crate) mod train_fewshot;
 
 use std::path::PathBuf;
 
@@ -106,6 +108,8 @@ pub(crate) enum EvalCommand {
     Sts(eval_sts::StsArgs),
     /// Labelled text pairs (TSV label, text_a, text_b): ROC of their cosine scores.
     Pairs(eval_pairs::PairsArgs),
+    /// Few-shot classification on the Omniglot evaluation alphabets: accuracy ± 95% CI.
+    Fewshot(eval_fewshot::FewshotArgs),
 }
 
 impl EvalCommand {
@@ -114,6 +118,7 @@ impl EvalCommand {
             Self::Retrieval(args) => eval_retrieval::run(args),
             Self::Sts(args) => eval_sts::run(args),
             Self::Pairs(args) => eval_pairs::run(args),
+            Self::Fewshot(args) => eval_fewshot::run(args),
         }
     }
 }

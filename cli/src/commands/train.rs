@@ -39,6 +39,15 @@ pub(crate) struct TrainArgs {
 pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
     match TaskKind::of_file(&args.config)? {
         TaskKind::Text => run_text(args),
+        TaskKind::Fewshot => crate::commands::train_fewshot::run(
+            &args.config,
+            &crate::commands::train_fewshot::Overrides {
+                output: args.output.as_deref(),
+                seed: args.seed,
+                max_steps: args.max_steps,
+                device: args.device,
+            },
+        ),
     }
 }
 

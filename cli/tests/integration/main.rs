@@ -5,6 +5,7 @@
 mod bad_input;
 mod embed;
 mod eval;
+mod fewshot;
 mod index;
 mod report;
 

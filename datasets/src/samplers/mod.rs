@@ -3,7 +3,11 @@
 //! * `no_duplicates`: [`NoDuplicatesBatchSampler`], batches in which no text
 //!   appears in two different examples (needed by in-batch-negative losses,
 //!   where a repeated text would be a false negative).
+//! * `episodic`: [`EpisodicSampler`], seeded N-way K-shot Q-query episodes for few-shot
+//!   learning.
 
+mod episodic;
 mod no_duplicates;
 
+pub use episodic::{Episode, EpisodeError, EpisodeShape, EpisodicSampler};
 pub use no_duplicates::{NoDuplicatesBatchSampler, SamplerError};

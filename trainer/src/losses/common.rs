@@ -95,6 +95,68 @@ pub fn dot_sim_matrix(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     Ok(a.f_matmul(&b.f_transpose(0, 1)?)?)
 }
 
+/// Added under the square root of the few-shot Euclidean distance (`docs/losses.md` 3.2): the
+/// self-distance becomes 1e-3 and the gradient stays finite.
+pub(crate) const FEWSHOT_SQRT_EPS: f64 = 1e-6;
+
+/// Squared Euclidean distance of every row of `a` to every row of `b`.
+///
+/// # Shapes
+/// `a: [N, D]`, `b: [M, D]` → `[N, M]`.
+///
+/// # Errors
+/// libtorch errors.
+pub(crate) fn squared_euclidean_matrix(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let diff = a.f_unsqueeze(1)?.f_sub(&b.f_unsqueeze(0)?)?;
+    Ok(diff
+        .f_square()?
+        .f_sum_dim_intlist([-1].as_slice(), false, None::<Kind>)?)
+}
+
+/// `sqrt(||a_i - b_j||^2 + 1e-6)` for every pair of rows (the few-shot losses' distance).
+///
+/// # Shapes
+/// `a: [N, D]`, `b: [M, D]` → `[N, M]`.
+///
+/// # Errors
+/// libtorch errors.
+pub(crate) fn euclidean_matrix(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    Ok(squared_euclidean_matrix(a, b)?
+        .f_add_scalar(FEWSHOT_SQRT_EPS)?
+        .f_sqrt()?)
+}
+
+/// Class prototypes: the mean of each class's `shots` consecutive support rows.
+///
+/// # Shapes
+/// `support: [ways · shots, D]` (class-major) → `[ways, D]`.
+///
+/// # Errors
+/// libtorch errors.
+pub(crate) fn prototypes(support: &Tensor, ways: i64, shots: i64) -> Result<Tensor> {
+    let dim = support.size().last().copied().unwrap_or(0);
+    Ok(support
+        .f_reshape([ways, shots, dim])?
+        .f_mean_dim([1].as_slice(), false, None::<Kind>)?)
+}
+
+/// Episode labels `[0]*per_class + [1]*per_class + …` (class-major order).
+///
+/// # Shapes
+/// → `[ways · per_class]`, int64.
+///
+/// # Errors
+/// libtorch errors.
+pub(crate) fn class_major_labels(ways: i64, per_class: i64, device: Device) -> Result<Tensor> {
+    Ok(
+        Tensor::f_arange(ways, (Kind::Int64, device))?.f_repeat_interleave_self_int(
+            per_class,
+            Some(0),
+            None,
+        )?,
+    )
+}
+
 /// A boolean mask that is true exactly at `(i, i)`.
 ///
 /// # Shapes
@@ -231,6 +293,24 @@ mod tests {
         };
         let got = values(&candidates(&batch).unwrap());
         assert_eq!(got, vec![1.0, 2.0, 11.0, 21.0, 12.0, 22.0]);
+    }
+
+    #[test]
+    fn fewshot_distances_prototypes_and_labels() {
+        let a = Tensor::from_slice(&[0.0f64, 0.0, 3.0, 4.0]).view([2, 2]);
+        let d2 = values(&squared_euclidean_matrix(&a, &a).unwrap());
+        assert_eq!(d2, vec![0.0, 25.0, 25.0, 0.0]);
+        let d = values(&euclidean_matrix(&a, &a).unwrap());
+        assert_close(d[0], 1e-3, 1e-9);
+        assert_close(d[1], (25.0f64 + 1e-6).sqrt(), 1e-12);
+        let support = Tensor::from_slice(&[0.0f64, 2.0, 4.0, 6.0, 1.0, 1.0, 3.0, 3.0]).view([4, 2]);
+        let protos = values(&prototypes(&support, 2, 2).unwrap());
+        assert_eq!(protos, vec![2.0, 4.0, 2.0, 2.0]);
+        let labels = class_major_labels(3, 2, Device::Cpu).unwrap();
+        assert_eq!(
+            Vec::<i64>::try_from(labels).unwrap(),
+            vec![0, 0, 1, 1, 2, 2]
+        );
     }
 
     #[test]

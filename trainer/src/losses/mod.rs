@@ -13,6 +13,18 @@
 //! | [`Mw`] | `mw` | arXiv 2510.00137 (Mann-Whitney / AUC surrogate) |
 //! | [`Triplet`] | `triplet` | sentence-transformers TripletLoss |
 //!
+//! Few-shot losses work on an episode instead ([`EpisodeEmbeddings`]: class-major supports,
+//! labelled queries) behind [`EpisodeLoss`]; [`EpisodeLossConfig`] averages the chosen terms:
+//!
+//! | loss | term | reference |
+//! |---|---|---|
+//! | [`ProtoNet`] | `cross` | Snell et al. 2017 |
+//! | [`ProtoTriplet`] | `proto_triplet` | arXiv 2305.09062 (code-faithful) |
+//! | [`Icnn`] | `icnn` | arXiv 2305.09062 (`modified_score`, `drop_self` choice) |
+//!
+//! Self-supervised objectives on two augmented views: [`ContrastiveHeads`] (SimCLR InfoNCE or
+//! AMCL with several heads and adaptive temperatures, arXiv 2310.05615).
+//!
 //! ```
 //! use pairwise_trainer::losses::{EmbeddingBatch, LossConfig};
 //! use tch::{Device, Kind, Tensor};
@@ -28,18 +40,32 @@
 //! # Ok::<(), pairwise_trainer::TrainError>(())
 //! ```
 
+mod amcl;
 mod common;
 mod config;
+mod episode;
+mod episode_config;
+mod icnn;
 mod info_nce;
 mod loss;
 mod mw;
+mod proto_triplet;
+mod protonet;
 #[cfg(test)]
 mod test_util;
 mod triplet;
 
+pub use amcl::{
+    amcl_head_terms, amcl_omega, ContrastiveConfig, ContrastiveHeads, ContrastiveObjective,
+};
 pub use common::{cosine_sim_matrix, dot_sim_matrix, l2_normalize, reduce, Reduction, Similarity};
 pub use config::LossConfig;
+pub use episode::{EpisodeEmbeddings, EpisodeLoss};
+pub use episode_config::{EpisodeLossConfig, EpisodeObjective, EpisodeTerm};
+pub use icnn::{icnn_score, Icnn, IcnnConfig, IcnnScore, IcnnSet};
 pub use info_nce::{InfoNce, InfoNceConfig};
 pub use loss::{BatchShape, EmbeddingBatch, EmbeddingLoss};
 pub use mw::{Mw, MwConfig, MwReduction};
+pub use proto_triplet::{ProtoTriplet, ProtoTripletConfig};
+pub use protonet::{ProtoNet, ProtoNetConfig};
 pub use triplet::{Triplet, TripletConfig, TripletDistance};

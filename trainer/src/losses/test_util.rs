@@ -4,7 +4,7 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::error::TrainError;
-use crate::losses::{EmbeddingBatch, EmbeddingLoss};
+use crate::losses::{EmbeddingBatch, EmbeddingLoss, EpisodeEmbeddings, EpisodeLoss};
 
 /// Asserts `|actual - expected| <= rel * max(|expected|, 1e-12)`.
 #[track_caller]
@@ -139,4 +139,83 @@ pub(crate) fn check_shape_errors(loss: &dyn EmbeddingLoss) {
             "{b:?}"
         );
     }
+}
+
+/// The Proto-Triplet example of `docs/losses.md` 3.2: prototypes (0,0), (2,0), (0,2) as 1-shot
+/// supports; queries (0.5,0) y=0, (1.2,0) y=0, (0,1.6) y=2.
+pub(crate) fn doc_episode() -> EpisodeEmbeddings {
+    EpisodeEmbeddings {
+        support: Tensor::from_slice(&[0.0f64, 0.0, 2.0, 0.0, 0.0, 2.0]).view([3, 2]),
+        query: Tensor::from_slice(&[0.5f64, 0.0, 1.2, 0.0, 0.0, 1.6]).view([3, 2]),
+        query_labels: Tensor::from_slice(&[0i64, 0, 2]),
+        ways: 3,
+        shots: 1,
+    }
+}
+
+/// The reduced loss of a 3-way 2-shot 2-query f64 episode with `D = 4`.
+fn episode_value(loss: &dyn EpisodeLoss, support: &[f64], query: &[f64]) -> f64 {
+    let ep = EpisodeEmbeddings {
+        support: Tensor::from_slice(support).view([6, 4]),
+        query: Tensor::from_slice(query).view([6, 4]),
+        query_labels: Tensor::from_slice(&[0i64, 0, 1, 1, 2, 2]),
+        ways: 3,
+        shots: 2,
+    };
+    tch::no_grad(|| loss.forward(&ep).unwrap().double_value(&[]))
+}
+
+/// Compares autograd gradients of an episode loss with central differences (`h = 1e-6`) on a
+/// 3-way 2-shot 2-query f64 episode (`D = 4`), and checks that the loss is finite and `>= 0`.
+pub(crate) fn check_episode_gradients(loss: &dyn EpisodeLoss) {
+    let inputs = [pseudo_random(24, 0.3), pseudo_random(24, 4.1)];
+    let support = Tensor::from_slice(&inputs[0])
+        .view([6, 4])
+        .set_requires_grad(true);
+    let query = Tensor::from_slice(&inputs[1])
+        .view([6, 4])
+        .set_requires_grad(true);
+    let ep = EpisodeEmbeddings {
+        support: support.shallow_clone(),
+        query: query.shallow_clone(),
+        query_labels: Tensor::from_slice(&[0i64, 0, 1, 1, 2, 2]),
+        ways: 3,
+        shots: 2,
+    };
+    let value = loss.forward(&ep).unwrap();
+    let scalar = value.double_value(&[]);
+    assert!(
+        scalar.is_finite() && scalar >= 0.0,
+        "{}: loss {scalar}",
+        loss.name()
+    );
+    value.backward();
+    let h = 1e-6;
+    let mut nonzero = 0;
+    for (which, tensor) in [&support, &query].iter().enumerate() {
+        // A tensor the loss does not use (queries for support-only ICNN) gets no gradient.
+        let grad = tensor.grad();
+        let grads = if grad.defined() {
+            values(&grad)
+        } else {
+            vec![0.0; 24]
+        };
+        for (j, grad) in grads.iter().enumerate() {
+            let mut plus = inputs.clone();
+            plus[which][j] += h;
+            let mut minus = inputs.clone();
+            minus[which][j] -= h;
+            let numeric = (episode_value(loss, &plus[0], &plus[1])
+                - episode_value(loss, &minus[0], &minus[1]))
+                / (2.0 * h);
+            let tol = 1e-5 * numeric.abs().max(1e-2);
+            assert!(
+                (grad - numeric).abs() <= tol,
+                "{}: input {which} entry {j}: autograd {grad}, finite difference {numeric}",
+                loss.name()
+            );
+            nonzero += usize::from(grad.abs() > 1e-9);
+        }
+    }
+    assert!(nonzero > 0, "{}: all gradients are zero", loss.name());
 }

@@ -44,6 +44,9 @@ pub enum TaskKind {
     /// A sentence encoder trained on text pairs or triplets ([`TrainConfig`]).
     #[default]
     Text,
+    /// An image embedder trained on few-shot episodes or augmented views
+    /// ([`FewshotConfig`](crate::fewshot::FewshotConfig)).
+    Fewshot,
 }
 
 impl TaskKind {
