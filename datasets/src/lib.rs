@@ -11,7 +11,10 @@
 //!   for JSONL pair/triplet files, [`read_nli_triplets`] for SNLI
 //!   (premise, entailment, contradiction) triplets.
 //! * [`NoDuplicatesBatchSampler`]: seeded batches in which no text appears
-//!   in two examples.
+//!   in two examples; [`ClassBalancedBatchSampler`]: seeded P×K batches
+//!   (P classes, K items each).
+//! * Images: [`ImageFolder`] (one sub-folder per class or identity) and
+//!   [`load_image`] (PNG, PGM, JPEG; centre crop, resize, grey/RGB).
 //!
 //! Files are read line by line as bytes. Every malformed input gives a
 //! [`DatasetError`] naming the file and the 1-based line number, e.g.
@@ -60,8 +63,11 @@ pub use example::{
     Document, LabelledPair, Qrels, Query, RetrievalSet, ScoredPair, TrainingExample,
 };
 pub use formats::{
-    beir_training_examples, read_labelled_pairs, read_nli_triplets, read_sts, read_texts,
-    read_texts_from, read_training_jsonl, BeirDataset, CorpusReader, QueryReader, TextInputLimits,
-    DEFAULT_MAX_LINE_BYTES, MAX_RECORD_BYTES,
+    beir_training_examples, load_image, read_labelled_pairs, read_nli_triplets, read_sts,
+    read_texts, read_texts_from, read_training_jsonl, BeirDataset, Channels, CorpusReader, Image,
+    ImageFolder, ImageItem, ImageOptions, QueryReader, SizePolicy, TextInputLimits,
+    DEFAULT_MAX_LINE_BYTES, IMAGE_EXTENSIONS, MAX_RECORD_BYTES,
 };
-pub use samplers::{NoDuplicatesBatchSampler, SamplerError};
+pub use samplers::{
+    ClassBalancedBatchSampler, NoDuplicatesBatchSampler, SamplerError, SmallClassPolicy,
+};

@@ -4,9 +4,11 @@
 //! * `sts`: STS Benchmark files and generic `label<TAB>a<TAB>b` pair files.
 //! * `text_lines`: input texts for embedding, plain lines or JSONL.
 //! * `training`: training examples from BEIR splits, JSONL and NLI files.
+//! * `image_folder`: class-per-folder image sets and image decoding (crop, resize, grey/RGB).
 //! * `jsonl` and `lines`: shared line reading and JSON record helpers.
 
 mod beir;
+mod image_folder;
 mod jsonl;
 mod lines;
 mod sts;
@@ -14,6 +16,9 @@ mod text_lines;
 mod training;
 
 pub use beir::{BeirDataset, CorpusReader, QueryReader};
+pub use image_folder::{
+    load_image, Channels, Image, ImageFolder, ImageItem, ImageOptions, SizePolicy, IMAGE_EXTENSIONS,
+};
 pub use sts::{read_labelled_pairs, read_sts};
 pub use text_lines::{read_texts, read_texts_from, TextInputLimits, DEFAULT_MAX_LINE_BYTES};
 pub use training::{beir_training_examples, read_nli_triplets, read_training_jsonl};
