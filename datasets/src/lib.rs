@@ -15,6 +15,9 @@
 //!   (P classes, K items each).
 //! * Images: [`ImageFolder`] (one sub-folder per class or identity) and
 //!   [`load_image`] (PNG, PGM, JPEG; centre crop, resize, grey/RGB).
+//! * Face verification pairs: [`read_face_pairs`] (LFW `pairs.txt`, LFW TSV,
+//!   generic TSV), [`exclude_pair_identities`] for the identity split,
+//!   [`all_pairs`] for held-out identities.
 //!
 //! Files are read line by line as bytes. Every malformed input gives a
 //! [`DatasetError`] naming the file and the 1-based line number, e.g.
@@ -63,10 +66,12 @@ pub use example::{
     Document, LabelledPair, Qrels, Query, RetrievalSet, ScoredPair, TrainingExample,
 };
 pub use formats::{
-    beir_training_examples, load_image, read_labelled_pairs, read_nli_triplets, read_sts,
-    read_texts, read_texts_from, read_training_jsonl, BeirDataset, Channels, CorpusReader, Image,
-    ImageFolder, ImageItem, ImageOptions, QueryReader, SizePolicy, TextInputLimits,
-    DEFAULT_MAX_LINE_BYTES, IMAGE_EXTENSIONS, MAX_RECORD_BYTES,
+    all_pairs, beir_training_examples, check_pair_images, exclude_pair_identities, lfw_image_path,
+    load_image, pair_identities, present_pairs, read_face_pairs, read_labelled_pairs,
+    read_nli_triplets, read_sts, read_texts, read_texts_from, read_training_jsonl,
+    write_face_pairs, BeirDataset, Channels, CorpusReader, FacePair, Image, ImageFolder, ImageItem,
+    ImageOptions, QueryReader, SizePolicy, TextInputLimits, DEFAULT_MAX_LINE_BYTES,
+    GENERIC_PAIRS_HEADER, IMAGE_EXTENSIONS, LFW_TSV_HEADER, MAX_RECORD_BYTES,
 };
 pub use samplers::{
     ClassBalancedBatchSampler, NoDuplicatesBatchSampler, SamplerError, SmallClassPolicy,
