@@ -13,6 +13,10 @@
 //! | [`Mw`] | `mw` | arXiv 2510.00137 (Mann-Whitney / AUC surrogate) |
 //! | [`Triplet`] | `triplet` | sentence-transformers TripletLoss |
 //!
+//! Face-recognition heads implement [`ClassificationLoss`] instead (features, class weights,
+//! labels): [`MarginSoftmax`] (ArcFace, CosFace; [`MarginHeadConfig`]) and [`Unpg`] on top of
+//! either (`docs/losses.md` sections 2 and 5.4).
+//!
 //! ```
 //! use pairwise_trainer::losses::{EmbeddingBatch, LossConfig};
 //! use tch::{Device, Kind, Tensor};
@@ -32,14 +36,18 @@ mod common;
 mod config;
 mod info_nce;
 mod loss;
+mod margin_softmax;
 mod mw;
 #[cfg(test)]
 mod test_util;
 mod triplet;
+mod unpg;
 
 pub use common::{cosine_sim_matrix, dot_sim_matrix, l2_normalize, reduce, Reduction, Similarity};
 pub use config::LossConfig;
 pub use info_nce::{InfoNce, InfoNceConfig};
-pub use loss::{BatchShape, EmbeddingBatch, EmbeddingLoss};
+pub use loss::{BatchShape, ClassificationLoss, EmbeddingBatch, EmbeddingLoss};
+pub use margin_softmax::{ArcFaceConfig, CosFaceConfig, MarginHeadConfig, MarginSoftmax};
 pub use mw::{Mw, MwConfig, MwReduction};
 pub use triplet::{Triplet, TripletConfig, TripletDistance};
+pub use unpg::{whisker_filter, Unpg, UnpgConfig};
