@@ -24,10 +24,10 @@ struct Cli {
 enum Command {
     /// Embed texts (one per line, or JSONL with a "text" field) into JSONL or .npy.
     Embed(commands::embed::EmbedArgs),
-    /// Evaluate a model: retrieval on a BEIR data set, or STS correlation.
+    /// Evaluate a model: retrieval on a BEIR data set, STS correlation, or face verification.
     #[command(subcommand)]
     Eval(commands::EvalCommand),
-    /// Fine-tune a sentence encoder from a TOML experiment file (see configs/).
+    /// Train a sentence encoder or a face embedder from a TOML experiment file (see configs/).
     Train(commands::train::TrainArgs),
     /// Build collections.
     #[command(subcommand)]

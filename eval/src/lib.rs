@@ -4,6 +4,8 @@
 //!   [`roc_curve`] (scikit-learn compatible) with [`RocCurve::eer`],
 //!   [`RocCurve::tar_at_far`] and [`RocCurve::downsample`], and the
 //!   accuracy-maximising [`best_threshold`].
+//! * Face verification (`verification`): [`verification_report`] with AUC,
+//!   EER, TAR@FAR and the LFW protocol's k-fold accuracy.
 //! * Retrieval (`retrieval`, `pooled`): BEIR / `pytrec_eval` compatible nDCG,
 //!   MRR, recall, MAP and precision at cutoffs ([`evaluate`],
 //!   [`evaluate_per_query`]), plus the [`pooled_auc`] retrieval AUC.
@@ -43,6 +45,7 @@ mod retrieval;
 mod roc;
 mod stats;
 mod threshold;
+mod verification;
 
 pub use error::{EvalError, Result};
 pub use pooled::{pooled_auc, pooled_auc_inputs, DEFAULT_POOLED_NEGATIVES};
@@ -53,3 +56,6 @@ pub use retrieval::{
 pub use roc::{auc, auc_pos_neg, roc_curve, RocCurve, RocPoint};
 pub use stats::{average_ranks, pearson, spearman};
 pub use threshold::{best_threshold, Threshold};
+pub use verification::{
+    cosine, verification_report, FoldAccuracy, VerificationReport, DEFAULT_FARS,
+};

@@ -51,6 +51,9 @@ pub enum TrainError {
         /// Its gradient norm.
         grad_norm: f64,
     },
+    /// A data set could not be read (the message names the file).
+    #[error(transparent)]
+    Dataset(#[from] pairwise_datasets::DatasetError),
     /// An error raised by libtorch.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),

@@ -5,9 +5,11 @@ pub(crate) mod bench_hnsw;
 pub(crate) mod embed;
 pub(crate) mod eval_retrieval;
 pub(crate) mod eval_sts;
+pub(crate) mod eval_verify;
 pub(crate) mod index_build;
 pub(crate) mod search;
 pub(crate) mod train;
+pub(crate) mod train_faces;
 
 use std::path::PathBuf;
 
@@ -96,6 +98,8 @@ pub(crate) enum EvalCommand {
     Retrieval(eval_retrieval::RetrievalArgs),
     /// Semantic textual similarity: Spearman × 100 between cosine and gold scores.
     Sts(eval_sts::StsArgs),
+    /// Face verification of image pairs: AUC, EER, TAR@FAR, 10-fold accuracy.
+    Verify(eval_verify::VerifyArgs),
 }
 
 impl EvalCommand {
@@ -103,6 +107,7 @@ impl EvalCommand {
         match self {
             Self::Retrieval(args) => eval_retrieval::run(args),
             Self::Sts(args) => eval_sts::run(args),
+            Self::Verify(args) => eval_verify::run(args),
         }
     }
 }

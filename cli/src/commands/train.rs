@@ -19,24 +19,25 @@ use crate::progress;
 pub(crate) struct TrainArgs {
     /// TOML experiment file (see configs/)
     #[arg(long, value_name = "FILE")]
-    config: PathBuf,
+    pub(crate) config: PathBuf,
     /// Override `output` (the run folder: model/, metrics.jsonl, pairwise_training.json)
     #[arg(long, value_name = "DIR")]
-    output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Override `schedule.seed`
     #[arg(long)]
-    seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Override `schedule.max_steps`
     #[arg(long)]
-    max_steps: Option<u64>,
+    pub(crate) max_steps: Option<u64>,
     /// auto, cpu, cuda or cuda:N
     #[arg(long, default_value = "auto", value_parser = clap::value_parser!(DeviceChoice))]
-    device: DeviceChoice,
+    pub(crate) device: DeviceChoice,
 }
 
 pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
     match TaskKind::of_file(&args.config)? {
         TaskKind::Text => run_text(args),
+        TaskKind::Faces => crate::commands::train_faces::run(args),
     }
 }
 

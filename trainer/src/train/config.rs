@@ -37,6 +37,8 @@ pub enum TaskKind {
     /// A sentence encoder trained on text pairs or triplets ([`TrainConfig`]).
     #[default]
     Text,
+    /// A face embedder trained with a margin head ([`FacesConfig`](crate::faces::FacesConfig)).
+    Faces,
 }
 
 impl TaskKind {
