@@ -5,6 +5,7 @@
 mod bad_input;
 mod embed;
 mod eval;
+mod faces;
 mod index;
 
 use std::path::{Path, PathBuf};
