@@ -28,7 +28,7 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "DIR")]
     images: PathBuf,
     /// Centre crop WIDTH,HEIGHT before resizing to the model's input (e.g. 120,120 for LFW)
-    #[arg(long, value_name = "W,H", value_delimiter = ',', num_args = 2)]
+    #[arg(long, value_name = "W,H", value_delimiter = ',')]
     center_crop: Option<Vec<u32>>,
     /// Embed each image and its mirror image and add the two embeddings
     #[arg(long)]
@@ -57,7 +57,11 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<()> {
     })?;
     let model = FaceModel::load(&args.model, args.device.resolve()?)
         .with_context(|| format!("cannot load the face model in {}", args.model.display()))?;
-    let crop = args.center_crop.as_ref().map(|c| [c[0], c[1]]);
+    let crop = match args.center_crop.as_deref() {
+        None => None,
+        Some(&[w, h]) => Some([w, h]),
+        Some(other) => anyhow::bail!("--center-crop takes WIDTH,HEIGHT, got {other:?}"),
+    };
     let options = model.image_options(crop);
     let mut index: BTreeMap<&std::path::Path, usize> = BTreeMap::new();
     for pair in &pairs {

@@ -125,6 +125,19 @@ pub struct FaceTrainSummary {
     pub classes_skipped: usize,
 }
 
+/// The mean loss of the last epoch in `losses` (0 when there is none).
+fn final_epoch_mean(losses: &[(usize, f64)]) -> f64 {
+    let Some(&(last, _)) = losses.last() else {
+        return 0.0;
+    };
+    let values: Vec<f64> = losses
+        .iter()
+        .filter(|(epoch, _)| *epoch == last)
+        .map(|(_, loss)| *loss)
+        .collect();
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
 /// Trains a [`FaceModel`] and its class weights.
 pub struct FaceTrainer {
     config: FacesConfig,
@@ -241,9 +254,11 @@ impl FaceTrainer {
             total_steps,
         };
         let started = Instant::now();
-        let (mut step, mut seen, mut loss_seconds, mut epoch_losses) = (0, 0, 0.0, Vec::new());
+        let (mut step, mut seen, mut loss_seconds) = (0, 0, 0.0);
+        // (epoch, loss) of every step: the summary's final loss is the mean over the last epoch
+        // that took a step.
+        let mut losses: Vec<(usize, f64)> = Vec::new();
         'epochs: for epoch in 0..s.epochs {
-            epoch_losses.clear();
             for batch in sampler.epoch(epoch as u64) {
                 if step >= total_steps {
                     break 'epochs;
@@ -264,7 +279,7 @@ impl FaceTrainer {
                         grad_norm,
                     });
                 }
-                epoch_losses.push(loss);
+                losses.push((epoch, loss));
                 on_step(&FaceStepReport {
                     step,
                     epoch,
@@ -282,7 +297,7 @@ impl FaceTrainer {
             seconds,
             images_per_second: seen as f64 / seconds.max(1e-9),
             loss_forward_seconds: loss_seconds,
-            final_loss: epoch_losses.iter().sum::<f64>() / epoch_losses.len().max(1) as f64,
+            final_loss: final_epoch_mean(&losses),
             classes_used: data.classes.len() - sampler.skipped_classes().len(),
             classes_skipped: sampler.skipped_classes().len(),
         })
