@@ -24,10 +24,12 @@ struct Cli {
 enum Command {
     /// Embed texts (one per line, or JSONL with a "text" field) into JSONL or .npy.
     Embed(commands::embed::EmbedArgs),
-    /// Evaluate a model: retrieval on a BEIR data set, STS correlation or few-shot accuracy.
+    /// Evaluate a model: retrieval on a BEIR data set, STS correlation, labelled pairs, few-shot
+    /// accuracy or face verification.
     #[command(subcommand)]
     Eval(commands::EvalCommand),
-    /// Train a model from a TOML experiment file (see configs/): text or few-shot images.
+    /// Train a sentence encoder, a few-shot image embedder or a face embedder from a TOML
+    /// experiment file (see configs/).
     Train(commands::train::TrainArgs),
     /// Build collections.
     #[command(subcommand)]

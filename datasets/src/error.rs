@@ -89,6 +89,14 @@ pub enum DatasetError {
         /// What is inconsistent.
         reason: String,
     },
+    /// An image cannot be decoded, or does not fit the requested size and channels.
+    #[error("{}: {reason}", path.display())]
+    BadImage {
+        /// The image file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl DatasetError {
@@ -102,7 +110,8 @@ impl DatasetError {
             | Self::Empty { path }
             | Self::MissingFile { path, .. }
             | Self::MissingSplit { path, .. }
-            | Self::Inconsistent { path, .. } => path,
+            | Self::Inconsistent { path, .. }
+            | Self::BadImage { path, .. } => path,
         }
     }
 

@@ -12,9 +12,15 @@
 //!   (premise, entailment, contradiction) triplets.
 //! * [`NoDuplicatesBatchSampler`]: seeded batches in which no text appears
 //!   in two examples; [`EpisodicSampler`]: seeded N-way K-shot Q-query
-//!   episodes.
+//!   episodes; [`ClassBalancedBatchSampler`]: seeded P×K batches
+//!   (P classes, K items each).
 //! * [`images`]: Omniglot, in-memory greyscale image sets and seeded
 //!   augmentations.
+//! * Images: [`ImageFolder`] (one sub-folder per class or identity) and
+//!   [`load_image`] (PNG, PGM, JPEG; centre crop, resize, grey/RGB).
+//! * Face verification pairs: [`read_face_pairs`] (LFW `pairs.txt`, LFW TSV,
+//!   generic TSV), [`exclude_pair_identities`] for the identity split,
+//!   [`all_pairs`] for held-out identities.
 //!
 //! Files are read line by line as bytes. Every malformed input gives a
 //! [`DatasetError`] naming the file and the 1-based line number, e.g.
@@ -64,10 +70,15 @@ pub use example::{
     Document, LabelledPair, Qrels, Query, RetrievalSet, ScoredPair, TrainingExample,
 };
 pub use formats::{
-    beir_training_examples, beir_training_pairs, read_labelled_pairs, read_nli_triplets, read_sts,
-    read_texts, read_texts_from, read_training_jsonl, BeirDataset, CorpusReader, QueryReader,
-    TextInputLimits, DEFAULT_MAX_LINE_BYTES, MAX_RECORD_BYTES,
+    all_pairs, beir_training_examples, beir_training_pairs, check_pair_images,
+    exclude_pair_identities, lfw_image_path, load_image, pair_identities, present_pairs,
+    read_face_pairs, read_labelled_pairs, read_nli_triplets, read_sts, read_texts, read_texts_from,
+    read_training_jsonl, write_face_pairs, BeirDataset, Channels, CorpusReader, FacePair, Image,
+    ImageFolder, ImageItem, ImageOptions, QueryReader, SizePolicy, TextInputLimits,
+    DEFAULT_MAX_LINE_BYTES, GENERIC_PAIRS_HEADER, IMAGE_EXTENSIONS, LFW_TSV_HEADER,
+    MAX_RECORD_BYTES,
 };
 pub use samplers::{
-    Episode, EpisodeError, EpisodeShape, EpisodicSampler, NoDuplicatesBatchSampler, SamplerError,
+    ClassBalancedBatchSampler, Episode, EpisodeError, EpisodeShape, EpisodicSampler,
+    NoDuplicatesBatchSampler, SamplerError, SmallClassPolicy,
 };

@@ -4,6 +4,8 @@
 //!   [`roc_curve`] (scikit-learn compatible) with [`RocCurve::eer`],
 //!   [`RocCurve::tar_at_far`] and [`RocCurve::downsample`], and the
 //!   accuracy-maximising [`best_threshold`].
+//! * Face verification (`verification`): [`verification_report`] with AUC,
+//!   EER, TAR@FAR and the LFW protocol's k-fold accuracy.
 //! * Retrieval (`retrieval`, `pooled`): BEIR / `pytrec_eval` compatible nDCG,
 //!   MRR, recall, MAP and precision at cutoffs ([`evaluate`],
 //!   [`evaluate_per_query`]), plus the [`pooled_auc`] retrieval AUC.
@@ -57,6 +59,7 @@ mod roc;
 mod stats;
 mod summary;
 mod threshold;
+mod verification;
 
 pub use bootstrap::ConfidenceInterval;
 pub use error::{EvalError, Result};
@@ -74,3 +77,6 @@ pub use summary::{
     MAX_HISTOGRAM_BINS,
 };
 pub use threshold::{best_threshold, Threshold};
+pub use verification::{
+    cosine, verification_report, FoldAccuracy, VerificationReport, DEFAULT_FARS,
+};

@@ -1,4 +1,5 @@
-//! The libtorch half of pairwise: model architectures, tokenization and sentence encoders.
+//! The libtorch half of pairwise: model architectures, tokenization, sentence encoders and
+//! face embedders.
 //!
 //! ```no_run
 //! use pairwise_trainer::{EncoderOptions, SentenceEncoder};
@@ -12,6 +13,7 @@
 mod device;
 pub mod encoder;
 mod error;
+pub mod faces;
 pub mod fewshot;
 pub mod losses;
 pub mod models;

@@ -83,7 +83,7 @@ pub(crate) fn run_encode(args: &EncodeBenchArgs) -> anyhow::Result<()> {
 }
 
 /// Peak resident memory of this process (`VmHWM`), on Linux.
-fn peak_rss_mib() -> Option<f64> {
+pub(crate) fn peak_rss_mib() -> Option<f64> {
     let status = fs_err::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

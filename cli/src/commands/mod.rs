@@ -8,11 +8,13 @@ pub(crate) mod eval_fewshot;
 pub(crate) mod eval_pairs;
 pub(crate) mod eval_retrieval;
 pub(crate) mod eval_sts;
+pub(crate) mod eval_verify;
 pub(crate) mod index_build;
 pub(crate) mod report;
 pub(crate) mod search;
 pub(crate) mod serve;
 pub(crate) mod train;
+pub(crate) mod train_faces;
 pub(crate) mod train_fewshot;
 
 use std::path::PathBuf;
@@ -110,6 +112,8 @@ pub(crate) enum EvalCommand {
     Pairs(eval_pairs::PairsArgs),
     /// Few-shot classification on the Omniglot evaluation alphabets: accuracy ± 95% CI.
     Fewshot(eval_fewshot::FewshotArgs),
+    /// Face verification of image pairs: AUC, EER, TAR@FAR, 10-fold accuracy.
+    Verify(eval_verify::VerifyArgs),
 }
 
 impl EvalCommand {
@@ -119,6 +123,7 @@ impl EvalCommand {
             Self::Sts(args) => eval_sts::run(args),
             Self::Pairs(args) => eval_pairs::run(args),
             Self::Fewshot(args) => eval_fewshot::run(args),
+            Self::Verify(args) => eval_verify::run(args),
         }
     }
 }

@@ -17,23 +17,23 @@ use crate::progress;
 pub(crate) struct TrainArgs {
     /// TOML experiment file (see configs/)
     #[arg(long, value_name = "FILE")]
-    config: PathBuf,
+    pub(crate) config: PathBuf,
     /// Override `output` (the run folder: model/, metrics.jsonl, pairwise_training.json)
     #[arg(long, value_name = "DIR")]
-    output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Override `schedule.seed`
     #[arg(long)]
-    seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Override `schedule.max_steps`
     #[arg(long)]
-    max_steps: Option<u64>,
+    pub(crate) max_steps: Option<u64>,
     /// Continue from this checkpoint (a run folder or its checkpoint/ folder); the config and
     /// overrides must be those of the interrupted run (only --output may differ)
     #[arg(long, value_name = "DIR")]
-    resume: Option<PathBuf>,
+    pub(crate) resume: Option<PathBuf>,
     /// auto, cpu, cuda or cuda:N
     #[arg(long, default_value = "auto", value_parser = clap::value_parser!(DeviceChoice))]
-    device: DeviceChoice,
+    pub(crate) device: DeviceChoice,
 }
 
 pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {

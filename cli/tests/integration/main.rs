@@ -5,6 +5,7 @@
 mod bad_input;
 mod embed;
 mod eval;
+mod faces;
 mod fewshot;
 mod index;
 mod report;

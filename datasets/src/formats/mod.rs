@@ -4,9 +4,13 @@
 //! * `sts`: STS Benchmark files and generic `label<TAB>a<TAB>b` pair files.
 //! * `text_lines`: input texts for embedding, plain lines or JSONL.
 //! * `training`: training examples from BEIR splits, JSONL and NLI files.
+//! * `face_pairs`: face verification pairs (LFW `pairs.txt`, LFW TSV, generic TSV), identity split.
+//! * `image_folder`: class-per-folder image sets and image decoding (crop, resize, grey/RGB).
 //! * `jsonl` and `lines`: shared line reading and JSON record helpers.
 
 mod beir;
+mod face_pairs;
+mod image_folder;
 mod jsonl;
 mod lines;
 mod sts;
@@ -14,6 +18,14 @@ mod text_lines;
 mod training;
 
 pub use beir::{BeirDataset, CorpusReader, QueryReader};
+pub use face_pairs::{
+    all_pairs, check_pair_images, exclude_pair_identities, lfw_image_path, pair_identities,
+    present_pairs, read_face_pairs, write_face_pairs, FacePair, GENERIC_PAIRS_HEADER,
+    LFW_TSV_HEADER,
+};
+pub use image_folder::{
+    load_image, Channels, Image, ImageFolder, ImageItem, ImageOptions, SizePolicy, IMAGE_EXTENSIONS,
+};
 pub use sts::{read_labelled_pairs, read_sts};
 pub use text_lines::{read_texts, read_texts_from, TextInputLimits, DEFAULT_MAX_LINE_BYTES};
 pub use training::{

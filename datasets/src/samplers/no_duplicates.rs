@@ -18,7 +18,7 @@ const EPOCH_MIX: u64 = 0x9E37_79B9_7F4A_7C15;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SamplerError {
-    /// The batch size is zero.
+    /// The batch size (or P or K) is zero.
     #[error("batch size must be at least 1")]
     ZeroBatchSize,
     /// There are no examples to sample from.
@@ -34,6 +34,27 @@ pub enum SamplerError {
         examples: usize,
         /// The requested batch size.
         batch_size: usize,
+    },
+    /// A class has fewer items than a P×K batch takes from each class.
+    #[error(
+        "class {label} has {items} item(s) but every batch takes {items_per_class} per class \
+         (leave such classes out, or lower K)"
+    )]
+    ClassTooSmall {
+        /// The class label.
+        label: usize,
+        /// Its number of items.
+        items: usize,
+        /// `K`.
+        items_per_class: usize,
+    },
+    /// Fewer classes than one P×K batch needs.
+    #[error("{classes} usable classes cannot fill a batch of {classes_per_batch} classes")]
+    TooFewClasses {
+        /// Classes with at least `K` items.
+        classes: usize,
+        /// `P`.
+        classes_per_batch: usize,
     },
 }
 

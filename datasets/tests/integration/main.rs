@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use pairwise_datasets::{read_sts, read_texts, BeirDataset, Result, TextInputLimits};
 
+mod faces;
 mod training;
 
 fn data_dir() -> PathBuf {

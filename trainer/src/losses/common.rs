@@ -190,6 +190,73 @@ pub(crate) fn candidates(batch: &EmbeddingBatch) -> Result<Tensor> {
     }
 }
 
+/// A boolean mask that is true at `(a, b)` when `labels[a] == labels[b]`.
+///
+/// # Shapes
+/// `labels: [B]` → `[B, B]`.
+///
+/// # Errors
+/// libtorch errors.
+pub(crate) fn same_label_mask(labels: &Tensor) -> Result<Tensor> {
+    Ok(labels
+        .f_unsqueeze(1)?
+        .f_eq_tensor(&labels.f_unsqueeze(0)?)?)
+}
+
+/// A boolean mask that is true strictly above the diagonal (`a < b`), so that every unordered
+/// pair of rows is taken once.
+///
+/// # Shapes
+/// → `[n, n]`.
+///
+/// # Errors
+/// libtorch errors.
+pub(crate) fn upper_triangle_mask(n: i64, device: Device) -> Result<Tensor> {
+    let r = Tensor::f_arange(n, (Kind::Int64, device))?.f_unsqueeze(1)?;
+    let c = Tensor::f_arange(n, (Kind::Int64, device))?.f_unsqueeze(0)?;
+    Ok(r.f_lt_tensor(&c)?)
+}
+
+/// One-hot rows of `labels` over `classes` columns, in the floating-point `kind`.
+///
+/// # Shapes
+/// `labels: [B]` → `[B, classes]`.
+///
+/// # Errors
+/// libtorch errors (e.g. a label outside `[0, classes)`).
+pub(crate) fn one_hot(labels: &Tensor, classes: i64, kind: Kind) -> Result<Tensor> {
+    Ok(labels.f_one_hot(classes)?.f_to_kind(kind)?)
+}
+
+/// Checks that `labels` is a `[batch]` integer tensor with every value in `[0, classes)`.
+///
+/// # Errors
+/// [`TrainError::InvalidInput`] naming the problem.
+pub(crate) fn check_labels(labels: &Tensor, batch: i64, classes: i64) -> Result<()> {
+    if labels.size() != [batch] {
+        return Err(TrainError::InvalidInput(format!(
+            "labels: expected shape [{batch}], got {:?}",
+            labels.size()
+        )));
+    }
+    if labels.f_kind()? != Kind::Int64 {
+        return Err(TrainError::InvalidInput(format!(
+            "labels: expected int64 values, got {:?}",
+            labels.f_kind()?
+        )));
+    }
+    let (min, max) = (
+        labels.f_min()?.f_int64_value(&[])?,
+        labels.f_max()?.f_int64_value(&[])?,
+    );
+    if min < 0 || max >= classes {
+        return Err(TrainError::InvalidInput(format!(
+            "labels: values must lie in [0, {classes}), got [{min}, {max}]"
+        )));
+    }
+    Ok(())
+}
+
 /// Casts half-precision scores to f32 before a loss is computed on them; f32 and f64 pass
 /// through unchanged.
 ///

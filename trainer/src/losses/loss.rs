@@ -98,6 +98,33 @@ pub trait EmbeddingLoss: Send + std::fmt::Debug {
     }
 }
 
+/// A loss over features and the weights of a classification layer, as face-recognition heads
+/// (ArcFace, CosFace, UNPG) are: the class weights are parameters trained with the model.
+pub trait ClassificationLoss: Send + std::fmt::Debug {
+    /// A short stable name for logs, e.g. `"arcface+unpg"`.
+    fn name(&self) -> &'static str;
+
+    /// The loss of each sample. Implementations validate their inputs.
+    ///
+    /// # Shapes
+    /// `features: [B, D]`, `weights: [C, D]`, `labels: [B]` (int64 in `[0, C)`) → `[B]`.
+    ///
+    /// # Errors
+    /// [`TrainError::InvalidInput`] for inconsistent shapes or labels; libtorch errors.
+    fn unreduced(&self, features: &Tensor, weights: &Tensor, labels: &Tensor) -> Result<Tensor>;
+
+    /// The mean loss over the batch.
+    ///
+    /// # Shapes
+    /// As [`unreduced`](Self::unreduced) → `[]`.
+    ///
+    /// # Errors
+    /// As [`unreduced`](Self::unreduced).
+    fn forward(&self, features: &Tensor, weights: &Tensor, labels: &Tensor) -> Result<Tensor> {
+        reduce(&self.unreduced(features, weights, labels)?, Reduction::Mean)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use tch::{Device, Kind};

@@ -25,6 +25,10 @@
 //! Self-supervised objectives on two augmented views: [`ContrastiveHeads`] (SimCLR InfoNCE or
 //! AMCL with several heads and adaptive temperatures, arXiv 2310.05615).
 //!
+//! Face-recognition heads implement [`ClassificationLoss`] instead (features, class weights,
+//! labels): [`MarginSoftmax`] (ArcFace, CosFace; [`MarginHeadConfig`]) and [`Unpg`] on top of
+//! either (`docs/losses.md` sections 2 and 5.4).
+//!
 //! ```
 //! use pairwise_trainer::losses::{EmbeddingBatch, LossConfig};
 //! use tch::{Device, Kind, Tensor};
@@ -48,12 +52,14 @@ mod episode_config;
 mod icnn;
 mod info_nce;
 mod loss;
+mod margin_softmax;
 mod mw;
 mod proto_triplet;
 mod protonet;
 #[cfg(test)]
 mod test_util;
 mod triplet;
+mod unpg;
 
 pub use amcl::{
     amcl_head_terms, amcl_omega, ContrastiveConfig, ContrastiveHeads, ContrastiveObjective,
@@ -64,8 +70,10 @@ pub use episode::{EpisodeEmbeddings, EpisodeLoss};
 pub use episode_config::{EpisodeLossConfig, EpisodeObjective, EpisodeTerm};
 pub use icnn::{icnn_score, Icnn, IcnnConfig, IcnnScore, IcnnSet};
 pub use info_nce::{InfoNce, InfoNceConfig};
-pub use loss::{BatchShape, EmbeddingBatch, EmbeddingLoss};
+pub use loss::{BatchShape, ClassificationLoss, EmbeddingBatch, EmbeddingLoss};
+pub use margin_softmax::{ArcFaceConfig, CosFaceConfig, MarginHeadConfig, MarginSoftmax};
 pub use mw::{Mw, MwConfig, MwReduction};
 pub use proto_triplet::{ProtoTriplet, ProtoTripletConfig};
 pub use protonet::{ProtoNet, ProtoNetConfig};
 pub use triplet::{Triplet, TripletConfig, TripletDistance};
+pub use unpg::{whisker_filter, Unpg, UnpgConfig};

@@ -4,7 +4,9 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::error::TrainError;
-use crate::losses::{EmbeddingBatch, EmbeddingLoss, EpisodeEmbeddings, EpisodeLoss};
+use crate::losses::{
+    ClassificationLoss, EmbeddingBatch, EmbeddingLoss, EpisodeEmbeddings, EpisodeLoss,
+};
 
 /// Asserts `|actual - expected| <= rel * max(|expected|, 1e-12)`.
 #[track_caller]
@@ -218,4 +220,47 @@ pub(crate) fn check_episode_gradients(loss: &dyn EpisodeLoss) {
         }
     }
     assert!(nonzero > 0, "{}: all gradients are zero", loss.name());
+}
+
+/// Compares autograd gradients of a [`ClassificationLoss`] with respect to the features and the
+/// class weights with central differences (`h = 1e-6`) on a tiny f64 batch: `B = 6` with labels
+/// `[0, 0, 1, 1, 2, 3]`, `C = 4`, `D = 5`; also checks that the loss is finite and `>= 0`.
+pub(crate) fn check_class_gradients(loss: &dyn ClassificationLoss) {
+    let inputs = [pseudo_random(30, 0.5), pseudo_random(20, 3.0)];
+    let shapes: [&[i64]; 2] = [&[6, 5], &[4, 5]];
+    let labels = Tensor::from_slice(&[0i64, 0, 1, 1, 2, 3]);
+    let value_of = |inputs: &[Vec<f64>; 2]| {
+        let f = Tensor::from_slice(&inputs[0]).view(shapes[0]);
+        let w = Tensor::from_slice(&inputs[1]).view(shapes[1]);
+        tch::no_grad(|| loss.forward(&f, &w, &labels).unwrap().double_value(&[]))
+    };
+    let tensors: Vec<Tensor> = inputs
+        .iter()
+        .zip(shapes)
+        .map(|(v, shape)| Tensor::from_slice(v).view(shape).set_requires_grad(true))
+        .collect();
+    let value = loss.forward(&tensors[0], &tensors[1], &labels).unwrap();
+    let scalar = value.double_value(&[]);
+    assert!(
+        scalar.is_finite() && scalar >= 0.0,
+        "{}: loss {scalar}",
+        loss.name()
+    );
+    value.backward();
+    let h = 1e-6;
+    for (which, tensor) in tensors.iter().enumerate() {
+        for (j, grad) in values(&tensor.grad()).iter().enumerate() {
+            let mut plus = inputs.clone();
+            plus[which][j] += h;
+            let mut minus = inputs.clone();
+            minus[which][j] -= h;
+            let numeric = (value_of(&plus) - value_of(&minus)) / (2.0 * h);
+            let tol = 1e-6 * numeric.abs().max(1e-2);
+            assert!(
+                (grad - numeric).abs() <= tol,
+                "{}: input {which} entry {j}: autograd {grad}, finite difference {numeric}",
+                loss.name()
+            );
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 mod bert;
 mod conv4;
+mod iresnet;
 mod pooling;
 mod resnet12;
 mod weights;
@@ -9,6 +10,7 @@ mod weights;
 pub use crate::losses::l2_normalize;
 pub use bert::{Activation, BertConfig, BertModel};
 pub use conv4::{Conv4, Conv4Config};
+pub use iresnet::{IResNet, IResNetConfig};
 pub use pooling::{Pooling, PoolingFile};
 pub use resnet12::{ResNet12, ResNet12Config};
 pub use weights::{load_safetensors, WeightsReport};

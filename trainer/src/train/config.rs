@@ -47,6 +47,8 @@ pub enum TaskKind {
     /// An image embedder trained on few-shot episodes or augmented views
     /// ([`FewshotConfig`](crate::fewshot::FewshotConfig)).
     Fewshot,
+    /// A face embedder trained with a margin head ([`FacesConfig`](crate::faces::FacesConfig)).
+    Faces,
 }
 
 impl TaskKind {
