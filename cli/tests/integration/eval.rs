@@ -63,3 +63,47 @@ g\tf\t2012\t3\t0.000\tA man is eating food.\tThe rocket launched into orbit.\n",
     assert_eq!(result["n_pairs"], 3);
     assert_eq!(result["spearman"], 100.0);
 }
+
+#[test]
+fn retrieval_with_a_two_tower_run_folder_uses_both_towers() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::tiny_beir(dir.path());
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    for tower in ["query_model", "document_model"] {
+        std::os::unix::fs::symlink(crate::minilm_dir(), run.join(tower)).unwrap();
+    }
+    let json = dir.path().join("towers.json");
+    let output = crate::pairwise(&[
+        "eval",
+        "retrieval",
+        "--model",
+        run.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(result["ndcg_at_10"], 1.0);
+    let encoder = &result["encoder"];
+    assert!(
+        encoder["query_model"]
+            .as_str()
+            .unwrap()
+            .ends_with("query_model")
+            && encoder["model"]
+                .as_str()
+                .unwrap()
+                .ends_with("document_model"),
+        "{encoder}"
+    );
+}

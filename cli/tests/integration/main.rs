@@ -2,6 +2,9 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
+// `pairwise train` (text); kept apart from the list below, which other branches extend.
+mod train;
+
 mod bad_input;
 mod embed;
 mod eval;

@@ -26,6 +26,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
 
 #[test]
 fn tokenizer_ids_match_reference() {
+    let _turn = crate::rng_turn();
     let encoder = cpu_encoder();
     let tokens = encoder
         .tokenizer()
@@ -39,6 +40,7 @@ fn tokenizer_ids_match_reference() {
 
 #[test]
 fn embedding_matches_reference_values() {
+    let _turn = crate::rng_turn();
     let encoder = cpu_encoder();
     let e = encoder.encode(&["A man is eating food."]).unwrap();
     assert_eq!(e.dim(), 384);
@@ -57,6 +59,7 @@ fn embedding_matches_reference_values() {
 
 #[test]
 fn cosine_similarities_match_published_values() {
+    let _turn = crate::rng_turn();
     let encoder = cpu_encoder();
     let e = encoder
         .encode(&[
@@ -72,6 +75,7 @@ fn cosine_similarities_match_published_values() {
 
 #[test]
 fn batching_and_sorting_do_not_change_embeddings() {
+    let _turn = crate::rng_turn();
     let texts: Vec<String> = (0..23)
         .map(|i| format!("sentence number {i} {}", "with more words ".repeat(i % 7)))
         .collect();
@@ -94,6 +98,7 @@ fn batching_and_sorting_do_not_change_embeddings() {
 
 #[test]
 fn long_texts_are_truncated_to_max_length() {
+    let _turn = crate::rng_turn();
     let options = EncoderOptions {
         device: DeviceChoice::Cpu,
         max_length: Some(16),
@@ -108,6 +113,7 @@ fn long_texts_are_truncated_to_max_length() {
 
 #[test]
 fn empty_input_gives_empty_embeddings() {
+    let _turn = crate::rng_turn();
     let encoder = cpu_encoder();
     let none: [&str; 0] = [];
     assert!(encoder.encode(&none).unwrap().is_empty());

@@ -20,3 +20,16 @@ pub fn minilm_dir() -> PathBuf {
     );
     dir
 }
+
+/// libtorch's random generator is global to the process: training draws dropout masks from
+/// it and building a model draws initial weights from it. Every test that loads or trains a
+/// model takes its turn, so that a resumed run draws exactly the masks an uninterrupted one
+/// drew.
+static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Waits for this test's turn with libtorch's generator.
+pub fn rng_turn() -> std::sync::MutexGuard<'static, ()> {
+    TORCH_RNG
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

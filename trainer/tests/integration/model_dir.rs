@@ -37,6 +37,7 @@ fn load_error(dir: &Path) -> String {
 
 #[test]
 fn copied_model_loads() {
+    let _turn = crate::rng_turn();
     let dir = tempfile::tempdir().unwrap();
     copy_model(dir.path());
     let options = EncoderOptions {
@@ -48,6 +49,7 @@ fn copied_model_loads() {
 
 #[test]
 fn missing_weights_name_the_file() {
+    let _turn = crate::rng_turn();
     let dir = tempfile::tempdir().unwrap();
     copy_model(dir.path());
     std::fs::remove_file(dir.path().join("model.safetensors")).unwrap();
@@ -60,6 +62,7 @@ fn missing_weights_name_the_file() {
 
 #[test]
 fn malformed_config_names_the_file() {
+    let _turn = crate::rng_turn();
     let dir = tempfile::tempdir().unwrap();
     copy_model(dir.path());
     std::fs::write(dir.path().join("config.json"), "{\"hidden_size\": 384,").unwrap();
@@ -69,6 +72,7 @@ fn malformed_config_names_the_file() {
 
 #[test]
 fn config_that_disagrees_with_weights_is_rejected() {
+    let _turn = crate::rng_turn();
     let dir = tempfile::tempdir().unwrap();
     copy_model(dir.path());
     let config = std::fs::read_to_string(dir.path().join("config.json")).unwrap();
@@ -89,6 +93,7 @@ fn config_that_disagrees_with_weights_is_rejected() {
 
 #[test]
 fn bert_prefixed_checkpoints_load() {
+    let _turn = crate::rng_turn();
     // Re-save the weights under a `bert.` prefix, as BertForMaskedLM checkpoints name them.
     let dir = tempfile::tempdir().unwrap();
     copy_model(dir.path());

@@ -10,7 +10,7 @@ use pairwise_trainer::train::{
 };
 use pairwise_trainer::{DeviceChoice, EncoderOptions, SentenceEncoder, TrainError};
 
-use crate::minilm_dir;
+use crate::{minilm_dir, rng_turn};
 
 /// Sixteen (question, answer) pairs on unrelated topics.
 fn examples() -> Vec<TrainingExample> {
@@ -71,6 +71,7 @@ fn config(output: &std::path::Path) -> TrainConfig {
 
 #[test]
 fn loss_falls_and_the_saved_model_reloads() {
+    let _turn = rng_turn();
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path());
     config.optim.lr = 1e-4;
@@ -123,6 +124,7 @@ fn loss_falls_and_the_saved_model_reloads() {
 
 #[test]
 fn too_few_examples_for_a_batch_is_a_clear_error() {
+    let _turn = rng_turn();
     let dir = tempfile::tempdir().unwrap();
     let mut trainer = Trainer::new(config(dir.path()), DeviceChoice::Cpu).unwrap();
     let err = trainer
@@ -171,6 +173,7 @@ fn resumable_config(output: &std::path::Path) -> TrainConfig {
 
 #[test]
 fn a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one() {
+    let _turn = rng_turn();
     let dir = tempfile::tempdir().unwrap();
     let data = TrainingData::from_examples(examples());
     let mut straight =
@@ -207,6 +210,7 @@ fn a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one() {
 
 #[test]
 fn a_checkpoint_from_another_config_or_model_is_refused() {
+    let _turn = rng_turn();
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     let mut trainer = Trainer::new(resumable_config(&run), DeviceChoice::Cpu).unwrap();
@@ -241,6 +245,7 @@ fn a_checkpoint_from_another_config_or_model_is_refused() {
 
 #[test]
 fn a_non_finite_loss_stops_the_run_and_says_what_was_kept() {
+    let _turn = rng_turn();
     let dir = tempfile::tempdir().unwrap();
     let mut config = resumable_config(&dir.path().join("run"));
     // A temperature that underflows to 0 in f32 turns every score difference infinite.
@@ -264,6 +269,7 @@ fn a_non_finite_loss_stops_the_run_and_says_what_was_kept() {
 
 #[test]
 fn separate_towers_train_apart_and_save_two_models() {
+    let _turn = rng_turn();
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(dir.path());
     config.model.towers = Towers::Separate;
