@@ -63,7 +63,7 @@ pub fn nearest_prototype_accuracy(
     shots: usize,
 ) -> Result<f64> {
     ensure_same_len("support", support.len(), "ways × shots", ways * shots)?;
-    if dim == 0 || embeddings.len() % dim != 0 {
+    if dim == 0 || !embeddings.len().is_multiple_of(dim) {
         return Err(EvalError::LengthMismatch {
             left_name: "embeddings",
             left: embeddings.len(),
@@ -71,7 +71,7 @@ pub fn nearest_prototype_accuracy(
             right: dim,
         });
     }
-    if ways == 0 || query.is_empty() || query.len() % ways != 0 {
+    if ways == 0 || query.is_empty() || !query.len().is_multiple_of(ways) {
         return Err(EvalError::LengthMismatch {
             left_name: "query",
             left: query.len(),
