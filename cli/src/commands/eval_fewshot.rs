@@ -59,6 +59,7 @@ pub(crate) struct FewshotArgs {
     json: Option<PathBuf>,
 }
 
+#[expect(clippy::print_stdout, reason = "the result is the command's output")]
 pub(crate) fn run(args: &FewshotArgs) -> anyhow::Result<()> {
     let data_dir = match &args.data {
         Some(dir) => dir.clone(),
@@ -133,6 +134,7 @@ pub(crate) fn run(args: &FewshotArgs) -> anyhow::Result<()> {
 }
 
 /// The 20 official runs: each is one 20-way 1-shot episode with one test image per class.
+#[expect(clippy::print_stdout, reason = "the result is the command's output")]
 fn run_official(
     args: &FewshotArgs,
     data_dir: &std::path::Path,

@@ -146,7 +146,6 @@ impl Augmenter {
 /// Bilinear sample of a `side × side` image at `(x, y)`; pixels outside are 0.
 #[expect(
     clippy::cast_possible_truncation,
-    clippy::cast_possible_wrap,
     clippy::cast_sign_loss,
     reason = "coordinates are checked against the image bounds"
 )]

@@ -82,8 +82,9 @@ impl ContrastiveConfig {
                 temperature_hidden,
             } => {
                 require_finite_positive("amcl: tau_min", tau_min)?;
-                if !(beta.is_finite() && beta >= 0.0) || !(tau_max > tau_min && tau_max.is_finite())
-                {
+                let usable =
+                    beta.is_finite() && beta >= 0.0 && tau_max > tau_min && tau_max.is_finite();
+                if !usable {
                     return Err(TrainError::InvalidInput(format!(
                         "amcl: need beta >= 0 and tau_max > tau_min, got beta {beta}, \
                          tau [{tau_min}, {tau_max}]"
