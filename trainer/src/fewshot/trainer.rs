@@ -191,6 +191,7 @@ impl FewshotTrainer {
                     step: step + 1,
                     loss: value,
                     grad_norm,
+                    kept: "nothing: image runs keep no checkpoint".to_owned(),
                 });
             }
             self.optimizer.step(lr)?;
