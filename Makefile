@@ -1,6 +1,7 @@
 # pairwise: two commands do everything on a fresh machine.
 #   make demo   set-up + the main job: zero-shot SciFact evaluation, a short MW fine-tune,
-#               its evaluation, a hybrid collection from it and a search
+#               its evaluation, a hybrid collection from it and a search, and the before/after
+#               ROC report (target/demo/report.html)
 #   make test   set-up + fmt + clippy + the whole test suite
 # The set-up (scripts/setup.sh) is idempotent and quiet when everything is in place.
 
@@ -30,7 +31,11 @@ demo: setup
 	$(BIN) index build --model $(DEMO_OUT)/mw/model --out $(DEMO_OUT)/collection
 	$(BIN) search --collection $(DEMO_OUT)/collection --mode hybrid --k 3 \
 	  --query "Vitamin D deficiency is associated with bone fractures."
-	@echo "results written to $(DEMO_OUT)/"
+	@echo "== 6. before/after report: both models' pooled-AUC ROC curves on one plot =="
+	$(BIN) report --title "SciFact test: zero-shot vs MW fine-tune (pooled AUC)" \
+	  --json $(DEMO_OUT)/scifact-zero-shot.json --label "zero-shot" \
+	  --json $(DEMO_OUT)/scifact-mw.json --label "MW fine-tune" --out $(DEMO_OUT)/report.html
+	@echo "results written to $(DEMO_OUT)/ (open $(DEMO_OUT)/report.html)"
 
 test: setup lint unit
 

@@ -4,7 +4,9 @@
 #
 #   bench/finetune.sh scifact [SEEDS...]   # configs/scifact-*.toml: in-domain (train queries)
 #   bench/finetune.sh nli [SEEDS...]       # configs/nli-*.toml: SNLI -> zero-shot SciFact
-# SEEDS default to 1 2 3.
+# SEEDS default to 1 2 3. LOSSES picks the configs (default "infonce mw"): each name X runs
+# configs/<experiment>-X.toml, e.g. LOSSES="mw-t05 mw-t10" bench/finetune.sh scifact 1 2 3.
+# PAIRWISE_BIN points at another build (default target/release/pairwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${PAIRWISE_BIN:-target/release/pairwise}
@@ -17,8 +19,12 @@ case "$experiment" in
 esac
 [ $# -gt 0 ] && seeds=("$@") || seeds=(1 2 3)
 mkdir -p docs/results runs
+read -r -a losses <<<"${LOSSES:-infonce mw}"
+for loss in "${losses[@]}"; do
+  [ -f "configs/$experiment-$loss.toml" ] || { echo "no configs/$experiment-$loss.toml" >&2; exit 2; }
+done
 for seed in "${seeds[@]}"; do
-  for loss in infonce mw; do
+  for loss in "${losses[@]}"; do
     run=runs/$experiment-$loss-seed$seed
     "$BIN" train --config "configs/$experiment-$loss.toml" --seed "$seed" --output "$run" --device cpu
     "$BIN" eval retrieval --model "$run/model" --device cpu --split test \

@@ -7,8 +7,10 @@
 #                                      corpus + queries, STS-B, SICK, SNLI dev/test), de-duplicated,
 #                                      1,000 held out (seeded) as queries
 #                                      -> docs/results/bench-hnsw-real.json
-#   bench/hnsw.sh synthetic N          N gaussian-clustered 384-d vectors + 1,000 queries (seeded)
-#                                      -> docs/results/bench-hnsw-synthetic-N.json
+#   bench/hnsw.sh synthetic N [DIM]    N gaussian-clustered DIM-d vectors (default 384) + 1,000
+#                                      queries (seeded)
+#                                      -> docs/results/bench-hnsw-synthetic-N.json (DIM 384)
+#                                      -> docs/results/bench-hnsw-synthetic-N-dDIM.json (others)
 #
 # Options through the environment: M (16), EF_CONSTRUCTION (200), EF_SEARCH (10,20,40,80,160,320),
 # THREADS (all cores). Vector sets are prepared once under bench/out/ (ignored by git).
@@ -16,7 +18,7 @@
 # vectors differ from f32 ones in the third decimal, which does not matter to an index benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-kind=${1:?usage: bench/hnsw.sh real | synthetic N}
+kind=${1:?usage: bench/hnsw.sh real | synthetic N [DIM]}
 BIN=${PAIRWISE_BIN:-target/release/pairwise}
 PY=${PYTHON_BENCH:-.venv/bin/python}
 M=${M:-16} EFC=${EF_CONSTRUCTION:-200} EFS=${EF_SEARCH:-10,20,40,80,160,320}
@@ -33,9 +35,10 @@ case "$kind" in
       done
     fi;;
   synthetic)
-    n=${2:?usage: bench/hnsw.sh synthetic N}
-    dir=bench/out/hnsw-synthetic-$n result=docs/results/bench-hnsw-synthetic-$n.json
-    [ -f "$dir/base.npy" ] || "$PY" bench/hnsw_data.py synthetic "$dir" "$n";;
+    n=${2:?usage: bench/hnsw.sh synthetic N [DIM]} dim=${3:-384}
+    name=synthetic-$n; [ "$dim" = 384 ] || name=$name-d$dim
+    dir=bench/out/hnsw-$name result=docs/results/bench-hnsw-$name.json
+    [ -f "$dir/base.npy" ] || "$PY" bench/hnsw_data.py synthetic "$dir" "$n" "$dim";;
   *) echo "unknown set $kind" >&2; exit 2;;
 esac
 common=(--vectors "$dir/base.npy" --queries "$dir/queries.npy" --truth "$dir/truth.npy"

@@ -2,8 +2,9 @@
 
     hnsw_data.py sentences OUT_DIR    every sentence we have, de-duplicated, split into
                                       OUT_DIR/base.txt and OUT_DIR/queries.txt (1,000, seeded)
-    hnsw_data.py synthetic OUT_DIR N  N + 1,000 gaussian-clustered 384-d float32 vectors,
-                                      OUT_DIR/base.npy and OUT_DIR/queries.npy (seeded)
+    hnsw_data.py synthetic OUT_DIR N [DIM]
+                                      N + 1,000 gaussian-clustered DIM-d (default 384) float32
+                                      vectors, OUT_DIR/base.npy and OUT_DIR/queries.npy (seeded)
 """
 
 import csv
@@ -83,7 +84,8 @@ def main():
     if kind == "sentences":
         write_sentences(out)
     elif kind == "synthetic":
-        write_synthetic(out, int(sys.argv[3]))
+        dim = int(sys.argv[4]) if len(sys.argv) > 4 else 384
+        write_synthetic(out, int(sys.argv[3]), dim)
     else:
         sys.exit(f"unknown kind {kind!r}")
 

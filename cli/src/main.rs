@@ -34,6 +34,8 @@ enum Command {
     Index(commands::IndexCommand),
     /// Search a collection by text: dense, BM25 or hybrid.
     Search(commands::search::SearchArgs),
+    /// Turn evaluation JSON(s) from `pairwise eval …` into one HTML report.
+    Report(commands::report::ReportArgs),
     /// Measure throughput against the documented peers.
     #[command(subcommand)]
     Bench(commands::BenchCommand),
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Index(command) => command.run(),
         Command::Search(args) => commands::search::run(&args),
         Command::Bench(command) => command.run(),
+        Command::Report(args) => commands::report::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

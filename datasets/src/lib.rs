@@ -66,12 +66,13 @@ pub use example::{
     Document, LabelledPair, Qrels, Query, RetrievalSet, ScoredPair, TrainingExample,
 };
 pub use formats::{
-    all_pairs, beir_training_examples, check_pair_images, exclude_pair_identities, lfw_image_path,
-    load_image, pair_identities, present_pairs, read_face_pairs, read_labelled_pairs,
-    read_nli_triplets, read_sts, read_texts, read_texts_from, read_training_jsonl,
-    write_face_pairs, BeirDataset, Channels, CorpusReader, FacePair, Image, ImageFolder, ImageItem,
-    ImageOptions, QueryReader, SizePolicy, TextInputLimits, DEFAULT_MAX_LINE_BYTES,
-    GENERIC_PAIRS_HEADER, IMAGE_EXTENSIONS, LFW_TSV_HEADER, MAX_RECORD_BYTES,
+    all_pairs, beir_training_examples, beir_training_pairs, check_pair_images,
+    exclude_pair_identities, lfw_image_path, load_image, pair_identities, present_pairs,
+    read_face_pairs, read_labelled_pairs, read_nli_triplets, read_sts, read_texts, read_texts_from,
+    read_training_jsonl, write_face_pairs, BeirDataset, Channels, CorpusReader, FacePair, Image,
+    ImageFolder, ImageItem, ImageOptions, QueryReader, SizePolicy, TextInputLimits,
+    DEFAULT_MAX_LINE_BYTES, GENERIC_PAIRS_HEADER, IMAGE_EXTENSIONS, LFW_TSV_HEADER,
+    MAX_RECORD_BYTES,
 };
 pub use samplers::{
     ClassBalancedBatchSampler, NoDuplicatesBatchSampler, SamplerError, SmallClassPolicy,

@@ -41,6 +41,36 @@ pub enum EvalError {
         /// Length of the indexed input.
         len: usize,
     },
+    /// An input that must hold at least one value is empty.
+    #[error("{name} is empty")]
+    Empty {
+        /// Name of the empty input.
+        name: &'static str,
+    },
+    /// A summary needs both classes, but one of them has no sample.
+    #[error("both classes are needed, got {n_positives} positives and {n_negatives} negatives")]
+    SingleClass {
+        /// Number of positive samples.
+        n_positives: usize,
+        /// Number of negative samples.
+        n_negatives: usize,
+    },
+    /// A value is infinite where only finite values can be placed (histogram bins).
+    #[error("infinite value in {name} at index {index}")]
+    Infinite {
+        /// Name of the input holding the infinity.
+        name: &'static str,
+        /// Position of the first infinite value.
+        index: usize,
+    },
+    /// An option is outside its valid range.
+    #[error("invalid option {name}: {reason}")]
+    InvalidOption {
+        /// Name of the option.
+        name: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
 }
 
 /// Fails with [`EvalError::LengthMismatch`] unless both lengths agree.

@@ -9,6 +9,10 @@
 //! * Retrieval (`retrieval`, `pooled`): BEIR / `pytrec_eval` compatible nDCG,
 //!   MRR, recall, MAP and precision at cutoffs ([`evaluate`],
 //!   [`evaluate_per_query`]), plus the [`pooled_auc`] retrieval AUC.
+//! * Summaries and reports: [`RocSummary::compute`] gathers AUC with a seeded
+//!   bootstrap 95 % interval, EER, TAR@FAR, the suggested threshold, a
+//!   downsampled ROC curve and score histograms; [`report`] turns summaries
+//!   into a serde [`report::Report`] and a self-contained HTML page.
 //! * Statistics (`stats`): [`spearman`] and [`pearson`] correlations and the shared
 //!   [`average_ranks`] helper.
 //!
@@ -39,15 +43,22 @@
 //! # Ok::<(), pairwise_eval::EvalError>(())
 //! ```
 
+mod bootstrap;
 mod error;
+mod histogram;
 mod pooled;
+pub mod report;
 mod retrieval;
 mod roc;
 mod stats;
+mod summary;
 mod threshold;
 mod verification;
 
+pub use bootstrap::ConfidenceInterval;
+
 pub use error::{EvalError, Result};
+pub use histogram::ScoreHistograms;
 pub use pooled::{pooled_auc, pooled_auc_inputs, DEFAULT_POOLED_NEGATIVES};
 pub use retrieval::{
     evaluate, evaluate_per_query, map_at_k, mrr_at_k, ndcg_at_k, precision_at_k, recall_at_k,
@@ -55,6 +66,10 @@ pub use retrieval::{
 };
 pub use roc::{auc, auc_pos_neg, roc_curve, RocCurve, RocPoint};
 pub use stats::{average_ranks, pearson, spearman};
+pub use summary::{
+    BestThreshold, RocOptions, RocSummary, TarAtFar, ThresholdCriterion, MAX_BOOTSTRAP_RESAMPLES,
+    MAX_HISTOGRAM_BINS,
+};
 pub use threshold::{best_threshold, Threshold};
 pub use verification::{
     cosine, verification_report, FoldAccuracy, VerificationReport, DEFAULT_FARS,

@@ -41,8 +41,9 @@ pub enum TrainError {
     /// Input that cannot be encoded (e.g. an empty batch).
     #[error("invalid input: {0}")]
     InvalidInput(String),
-    /// Training produced a NaN or infinite loss or gradient; nothing was saved.
-    #[error("step {step}: the loss ({loss}) or gradient norm ({grad_norm}) is not finite; training stopped and nothing was saved (lower the learning rate or raise the temperature)")]
+    /// Training produced a NaN or infinite loss or gradient; the model was not saved and the
+    /// last checkpoint (if any) was left as it was.
+    #[error("step {step}: the loss ({loss}) or gradient norm ({grad_norm}) is not finite; training stopped without saving the model ({kept}); lower the learning rate or raise the temperature")]
     NonFiniteLoss {
         /// The step that failed.
         step: u64,
@@ -50,10 +51,26 @@ pub enum TrainError {
         loss: f64,
         /// Its gradient norm.
         grad_norm: f64,
+        /// What was kept, e.g. "the last good checkpoint, step 40, is in runs/x/checkpoint".
+        kept: String,
     },
-    /// A data set could not be read (the message names the file).
+    /// A checkpoint cannot be resumed with this configuration or model.
+    #[error("checkpoint {path}: {reason}")]
+    BadCheckpoint {
+        /// The checkpoint folder.
+        path: PathBuf,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A data set could not be read.
     #[error(transparent)]
-    Dataset(#[from] pairwise_datasets::DatasetError),
+    Data(#[from] pairwise_datasets::DatasetError),
+    /// Building or searching an index (mining, dev evaluation) failed.
+    #[error(transparent)]
+    Index(#[from] pairwise_index::IndexError),
+    /// A metric could not be computed.
+    #[error(transparent)]
+    Eval(#[from] pairwise_eval::EvalError),
     /// An error raised by libtorch.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),

@@ -9,10 +9,12 @@ use anyhow::Context;
 use clap::Args;
 use pairwise_datasets::{BeirDataset, RetrievalSet};
 use pairwise_eval::{
-    evaluate, pooled_auc, pooled_auc_inputs, Metric, Run, ScoredDoc, DEFAULT_POOLED_NEGATIVES,
+    evaluate, pooled_auc, pooled_auc_inputs, EvalError, Metric, RocOptions, RocSummary, Run,
+    ScoredDoc, DEFAULT_POOLED_NEGATIVES,
 };
 use pairwise_index::{Collection, Distance, FlatIndex, SearchMode, SearchRequest};
 
+use crate::commands::report::{build_report, write_report, ROC_SUMMARY_KEY};
 use crate::commands::{encode_with_bar, write_json, ModelArgs};
 use crate::data_source;
 
@@ -44,6 +46,9 @@ pub(crate) struct RetrievalArgs {
     /// Write the results as JSON to this file
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Write an HTML report (pooled-AUC ROC curve, score histograms, metrics) to this file
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &RetrievalArgs) -> anyhow::Result<()> {
@@ -80,6 +85,7 @@ pub(crate) fn run(args: &RetrievalArgs) -> anyhow::Result<()> {
     let encode_seconds = started.elapsed().as_secs_f64();
     let metrics = evaluate(&set.qrels, &run, &CUTOFFS);
     let auc = pooled_auc(&auc_inputs)?;
+    let roc_summary = pooled_roc_summary(&auc_inputs)?;
     let get = |m: Metric, k: usize| metrics.get(m, k);
     let result = serde_json::json!({
         "task": "retrieval",
@@ -91,19 +97,35 @@ pub(crate) fn run(args: &RetrievalArgs) -> anyhow::Result<()> {
         "map_at_100": get(Metric::Map, 100),
         "auc": auc,
         "auc_negatives_per_query": args.auc_negatives,
+        ROC_SUMMARY_KEY: roc_summary,
         "n_queries": metrics.n_queries,
         "n_docs": set.corpus.len(),
         "metrics": metrics,
         "seconds": encode_seconds,
         "encoder": encoder_description,
         "pairwise_version": env!("CARGO_PKG_VERSION"),
-            "commit": env!("PAIRWISE_COMMIT"),
+        "commit": env!("PAIRWISE_COMMIT"),
     });
     print_table(&metrics, auc, set.corpus.len(), args.auc_negatives);
     if let Some(path) = &args.json {
         write_json(path, &result).with_context(|| format!("cannot write {}", path.display()))?;
     }
+    if let Some(path) = &args.report {
+        let source = PathBuf::from("eval retrieval");
+        write_report(path, &build_report(None, &[(None, result, source)])?)?;
+    }
     Ok(())
+}
+
+/// The ROC summary of the pooled scores (`None` when a class is empty, like `pooled_auc`).
+fn pooled_roc_summary(auc_inputs: &AucInputs) -> anyhow::Result<Option<RocSummary>> {
+    let positives: Vec<f64> = auc_inputs.iter().flat_map(|(p, _)| p.clone()).collect();
+    let negatives: Vec<f64> = auc_inputs.iter().flat_map(|(_, n)| n.clone()).collect();
+    match RocSummary::from_pos_neg(&positives, &negatives, &RocOptions::default()) {
+        Ok(summary) => Ok(Some(summary)),
+        Err(EvalError::SingleClass { .. } | EvalError::Empty { .. }) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Per query: (positive scores, hardest negative scores), the pooled AUC's inputs.

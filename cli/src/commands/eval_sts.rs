@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use pairwise_datasets::read_sts;
 use pairwise_eval::{pearson, spearman};
+use pairwise_trainer::SentenceEncoder;
 
 use crate::commands::{encode_with_bar, write_json, ModelArgs};
 use crate::data_source;
@@ -32,27 +33,11 @@ pub(crate) fn run(args: &StsArgs) -> anyhow::Result<()> {
     };
     let pairs = read_sts(&path)?;
     let encoder = args.model.load()?;
-    // Encode each distinct sentence once.
-    let mut position: HashMap<&str, usize> = HashMap::new();
-    let mut unique: Vec<&str> = Vec::new();
-    for text in pairs
+    let texts: Vec<(&str, &str)> = pairs
         .iter()
-        .flat_map(|p| [p.text_a.as_str(), p.text_b.as_str()])
-    {
-        position.entry(text).or_insert_with(|| {
-            unique.push(text);
-            unique.len() - 1
-        });
-    }
-    let embeddings = encode_with_bar(&encoder, &unique, "sentences")?;
-    let mut cosines = Vec::with_capacity(pairs.len());
-    for pair in &pairs {
-        let row = |text: &str| position.get(text).and_then(|&i| embeddings.row(i));
-        let (Some(a), Some(b)) = (row(&pair.text_a), row(&pair.text_b)) else {
-            anyhow::bail!("internal error: a sentence was not encoded");
-        };
-        cosines.push(cosine(a, b));
-    }
+        .map(|p| (p.text_a.as_str(), p.text_b.as_str()))
+        .collect();
+    let cosines = pair_cosines(&encoder, &texts)?;
     let gold: Vec<f64> = pairs.iter().map(|p| f64::from(p.score)).collect();
     let spearman = spearman(&cosines, &gold)?.map(|r| r * 100.0);
     let pearson = pearson(&cosines, &gold)?.map(|r| r * 100.0);
@@ -71,6 +56,31 @@ pub(crate) fn run(args: &StsArgs) -> anyhow::Result<()> {
         write_json(json, &result).with_context(|| format!("cannot write {}", json.display()))?;
     }
     Ok(())
+}
+
+/// Cosine similarity of each text pair, encoding each distinct text once.
+pub(crate) fn pair_cosines(
+    encoder: &SentenceEncoder,
+    pairs: &[(&str, &str)],
+) -> anyhow::Result<Vec<f64>> {
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    let mut unique: Vec<&str> = Vec::new();
+    for &text in pairs.iter().flat_map(|(a, b)| [a, b]) {
+        position.entry(text).or_insert_with(|| {
+            unique.push(text);
+            unique.len() - 1
+        });
+    }
+    let embeddings = encode_with_bar(encoder, &unique, "sentences")?;
+    let mut cosines = Vec::with_capacity(pairs.len());
+    for (a, b) in pairs {
+        let row = |text: &str| position.get(text).and_then(|&i| embeddings.row(i));
+        let (Some(a), Some(b)) = (row(a), row(b)) else {
+            anyhow::bail!("internal error: a sentence was not encoded");
+        };
+        cosines.push(cosine(a, b));
+    }
+    Ok(cosines)
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {

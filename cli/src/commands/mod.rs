@@ -2,11 +2,14 @@
 
 pub(crate) mod bench;
 pub(crate) mod bench_hnsw;
+pub(crate) mod bench_open;
 pub(crate) mod embed;
+pub(crate) mod eval_pairs;
 pub(crate) mod eval_retrieval;
 pub(crate) mod eval_sts;
 pub(crate) mod eval_verify;
 pub(crate) mod index_build;
+pub(crate) mod report;
 pub(crate) mod search;
 pub(crate) mod train;
 pub(crate) mod train_faces;
@@ -100,6 +103,8 @@ pub(crate) enum EvalCommand {
     Sts(eval_sts::StsArgs),
     /// Face verification of image pairs: AUC, EER, TAR@FAR, 10-fold accuracy.
     Verify(eval_verify::VerifyArgs),
+    /// Labelled text pairs (TSV label, text_a, text_b): ROC of their cosine scores.
+    Pairs(eval_pairs::PairsArgs),
 }
 
 impl EvalCommand {
@@ -108,6 +113,7 @@ impl EvalCommand {
             Self::Retrieval(args) => eval_retrieval::run(args),
             Self::Sts(args) => eval_sts::run(args),
             Self::Verify(args) => eval_verify::run(args),
+            Self::Pairs(args) => eval_pairs::run(args),
         }
     }
 }
@@ -134,6 +140,8 @@ pub(crate) enum BenchCommand {
     Encode(bench::EncodeBenchArgs),
     /// HNSW build time, memory, recall@k and single-thread QPS on `.npy` vectors.
     Hnsw(bench_hnsw::HnswBenchArgs),
+    /// Time to open a collection (load its snapshot, replay its log).
+    Open(bench_open::OpenBenchArgs),
 }
 
 impl BenchCommand {
@@ -141,6 +149,7 @@ impl BenchCommand {
         match self {
             Self::Encode(args) => bench::run_encode(args),
             Self::Hnsw(args) => bench_hnsw::run(args),
+            Self::Open(args) => bench_open::run(args),
         }
     }
 }

@@ -1,14 +1,12 @@
 //! `pairwise train --config FILE`: fine-tune a sentence encoder from a TOML experiment file.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use pairwise_datasets::{
-    beir_training_examples, read_nli_triplets, read_training_jsonl, BeirDataset, TrainingExample,
-};
-use pairwise_trainer::train::{DataConfig, TaskKind, TrainConfig, Trainer};
+use pairwise_trainer::train::{TaskKind, TrainConfig, TrainEvent, Trainer, TrainingData};
 use pairwise_trainer::DeviceChoice;
 
 use crate::commands::write_json;
@@ -29,6 +27,10 @@ pub(crate) struct TrainArgs {
     /// Override `schedule.max_steps`
     #[arg(long)]
     pub(crate) max_steps: Option<u64>,
+    /// Continue from this checkpoint (a run folder or its checkpoint/ folder); the config and
+    /// overrides must be those of the interrupted run (only --output may differ)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) resume: Option<PathBuf>,
     /// auto, cpu, cuda or cuda:N
     #[arg(long, default_value = "auto", value_parser = clap::value_parser!(DeviceChoice))]
     pub(crate) device: DeviceChoice,
@@ -53,33 +55,73 @@ fn run_text(args: &TrainArgs) -> anyhow::Result<()> {
     if args.max_steps.is_some() {
         config.schedule.max_steps = args.max_steps;
     }
-    let examples = load_examples(&config.data)?;
+    let data = TrainingData::load(&config)?;
     let output = config.output.clone();
-    let mut trainer = Trainer::new(config.clone(), args.device)?;
+    let mut trainer = match &args.resume {
+        Some(dir) => Trainer::resume(config.clone(), args.device, dir)?,
+        None => Trainer::new(config.clone(), args.device)?,
+    };
     fs_err::create_dir_all(&output)?;
     let log_path = output.join("metrics.jsonl");
-    let mut log = std::io::BufWriter::new(fs_err::File::create(&log_path)?);
+    // A resumed run appends to the interrupted run's log.
+    let log_file = fs_err::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(args.resume.is_some())
+        .truncate(args.resume.is_none())
+        .open(&log_path)?;
+    let mut log = std::io::BufWriter::new(log_file);
+    let batches = data.examples.len() / config.schedule.batch_size;
     let planned = config
         .schedule
         .max_steps
         .unwrap_or(u64::MAX)
-        .min((examples.len() / config.schedule.batch_size * config.schedule.epochs) as u64);
+        .min((batches * config.schedule.epochs) as u64);
     let bar = progress::steps_bar(planned);
+    bar.set_position(trainer.step());
     let mut log_error = None;
-    let summary = trainer.fit(&examples, |report| {
-        bar.set_position(report.step);
-        bar.set_message(format!(
-            "loss {:.4} lr {:.2e} {:.1} ex/s",
-            report.loss, report.lr, report.examples_per_second
-        ));
-        if report.step % config.schedule.log_every_steps.max(1) == 0 || report.step == planned {
-            if let Err(e) = serde_json::to_writer(&mut log, report)
+    let summary = trainer.fit(&data, |event| {
+        let write = match event {
+            TrainEvent::Step(report) => {
+                bar.set_position(report.step);
+                bar.set_message(format!(
+                    "loss {:.4} lr {:.2e} {:.1} ex/s",
+                    report.loss, report.lr, report.examples_per_second
+                ));
+                report.step % config.schedule.log_every_steps.max(1) == 0 || report.step == planned
+            }
+            TrainEvent::Eval { metrics, best } => {
+                let show = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.4}"));
+                bar.println(format!(
+                    "step {}: dev nDCG@10 {} AUC {} ({} queries, {} docs, {:.0} s){}",
+                    metrics.step,
+                    show(metrics.ndcg_at_10),
+                    show(metrics.auc),
+                    metrics.n_queries,
+                    metrics.n_docs,
+                    metrics.seconds,
+                    if *best { " best so far" } else { "" }
+                ));
+                true
+            }
+            TrainEvent::EarlyStop { step, best_step } => {
+                bar.println(format!(
+                    "step {step}: early stop (best dev evaluation at step {best_step})"
+                ));
+                true
+            }
+            TrainEvent::Mined { .. } | TrainEvent::Checkpoint { .. } => true,
+        };
+        if write {
+            if let Err(e) = serde_json::to_writer(&mut log, event)
                 .map_err(std::io::Error::from)
                 .and_then(|()| log.write_all(b"\n"))
+                .and_then(|()| log.flush())
             {
                 log_error.get_or_insert(e);
             }
         }
+        ControlFlow::Continue(())
     });
     bar.finish_and_clear();
     log.flush()?;
@@ -87,36 +129,36 @@ fn run_text(args: &TrainArgs) -> anyhow::Result<()> {
         return Err(e).with_context(|| format!("cannot write {}", log_path.display()));
     }
     let summary = summary?;
-    let model_dir = output.join("model");
-    trainer
-        .encoder()
-        .save(&model_dir)
-        .with_context(|| format!("cannot save the model to {}", model_dir.display()))?;
+    let models = trainer
+        .save_models(&output, "")
+        .with_context(|| format!("cannot save the model to {}", output.display()))?;
     let record = serde_json::json!({
         "config": config,
         "summary": summary,
-        "n_examples": examples.len(),
+        "n_examples": data.examples.len(),
+        "n_dev_queries": data.dev.as_ref().map(|d| d.queries.len()),
+        "resumed_from": args.resume,
         "device": format!("{:?}", trainer.encoder().device()).to_lowercase(),
         "commit": env!("PAIRWISE_COMMIT"),
     });
     write_json(&output.join("pairwise_training.json"), &record)?;
+    let names: Vec<String> = models.iter().map(|m| m.display().to_string()).collect();
     eprintln!(
         "trained {} steps ({} examples, {:.0} s, final loss {:.4}); model saved to {}",
         summary.steps,
         summary.examples,
         summary.seconds,
         summary.final_loss,
-        model_dir.display()
+        names.join(" and ")
     );
+    if let Some(best) = summary.best {
+        eprintln!(
+            "best dev evaluation: step {} (nDCG@10 {:?}, AUC {:?}), model in {}",
+            best.step,
+            best.ndcg_at_10,
+            best.auc,
+            output.join("best_*").display()
+        );
+    }
     Ok(())
-}
-
-fn load_examples(data: &DataConfig) -> anyhow::Result<Vec<TrainingExample>> {
-    Ok(match data {
-        DataConfig::Beir { path, split } => {
-            beir_training_examples(&BeirDataset::open(path)?.load_split(split)?)
-        }
-        DataConfig::Jsonl { path } => read_training_jsonl(path)?,
-        DataConfig::Nli { path, split } => read_nli_triplets(path, split)?,
-    })
 }

@@ -7,6 +7,7 @@ mod embed;
 mod eval;
 mod faces;
 mod index;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -28,7 +28,9 @@ pub use image_folder::{
 };
 pub use sts::{read_labelled_pairs, read_sts};
 pub use text_lines::{read_texts, read_texts_from, TextInputLimits, DEFAULT_MAX_LINE_BYTES};
-pub use training::{beir_training_examples, read_nli_triplets, read_training_jsonl};
+pub use training::{
+    beir_training_examples, beir_training_pairs, read_nli_triplets, read_training_jsonl,
+};
 
 /// Longest line the structured readers (BEIR, STS, pairs) accept, in bytes.
 ///

@@ -4,6 +4,7 @@
 mod config;
 mod document;
 mod filter;
+mod generation;
 mod op;
 mod search;
 mod store;

@@ -5,22 +5,25 @@
 //! ```text
 //! <dir>/wal.log                          write-ahead log, one record per acknowledged batch
 //! <dir>/snapshots/CURRENT                names the live snapshot generation
-//! <dir>/snapshots/snapshot-<N>/
-//!       manifest.json                    format version, config, dim, distance, last_seq
-//!       docs.jsonl                       the live documents, in position order
+//! <dir>/snapshots/snapshot-<N>/          documents, HNSW graph, tantivy index, manifest
 //! ```
 //!
+//! (the generation's files are listed in `generation.rs`).
+//!
 //! A write is validated, appended to the log and fsynced, then applied in memory; only then is
-//! it acknowledged. Opening loads the live snapshot and replays the log records after its
-//! `last_seq`. A snapshot compacts (dead positions dropped), is written into a new generation
-//! folder which `CURRENT` then names (atomic), and the log is emptied afterwards: a crash in
-//! between leaves records that the new snapshot's `last_seq` skips. The indexes are rebuilt in
-//! memory from the documents when a collection opens.
+//! it acknowledged. Opening loads the live snapshot (documents and both indexes as saved, no
+//! re-insertion) and replays the log records after its `last_seq`. A snapshot is written into a
+//! new generation folder, fsynced, and only then named by `CURRENT` (atomic); the log is
+//! emptied afterwards: a crash in between leaves records that the new snapshot's `last_seq`
+//! skips. Deleted and replaced documents stay in the snapshot as tombstones until a snapshot
+//! compacts: when dead positions pass [`CollectionConfig::max_dead_fraction`] (and number over
+//! 1,000), or whenever there are any and the vector index is exact (rebuilding it is a copy).
+//! Compaction rebuilds both indexes from the live documents.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use crate::collection::generation::{self, Loaded};
 use crate::collection::op::Op;
 use crate::collection::search::HYBRID_DEPTH;
 use crate::collection::{
@@ -36,7 +39,6 @@ use crate::vector::{AnyVectorIndex, VectorIndex};
 const WAL_FILE: &str = "wal.log";
 const SNAPSHOTS_DIR: &str = "snapshots";
 const MANIFEST_FILE: &str = "manifest.json";
-const DOCS_FILE: &str = "docs.jsonl";
 const LOCK_FILE: &str = "LOCK";
 
 /// What opening a collection found, for logging.
@@ -92,9 +94,10 @@ impl Collection {
         manifest.index_params = serde_json::to_value(&config)
             .map_err(|e| IndexError::InvalidParameter(format!("cannot record the config: {e}")))?;
         let snapshots = SnapshotStore::open(dir.join(SNAPSHOTS_DIR))?;
-        write_snapshot(&snapshots, &manifest, &[])?;
+        let vectors = build_vectors(&config, &[])?;
+        let mut text = build_text(&config, &[])?;
+        generation::write(&snapshots, &manifest, &[], &vectors, &mut text)?;
         let wal = Wal::create(dir.join(WAL_FILE), 1)?;
-        let (vectors, text) = build_indexes(&config, &[])?;
         Ok(Self {
             dir: dir.to_path_buf(),
             config,
@@ -132,8 +135,30 @@ impl Collection {
                 offset: None,
                 reason: format!("index_params is not a collection config: {e}"),
             })?;
-        let docs = read_docs(&snapshot.path().join(DOCS_FILE), config.dim)?;
-        let (vectors, text) = build_indexes(&config, &docs)?;
+        let Loaded {
+            docs,
+            vectors,
+            text,
+        } = generation::read(snapshot.path(), &manifest, &config)?;
+        // What the snapshot does not hold is rebuilt from its documents, all live then.
+        let all_live = || {
+            docs.iter()
+                .map(Option::as_ref)
+                .collect::<Option<Vec<&Document>>>()
+                .ok_or_else(|| IndexError::Corrupt {
+                    path: snapshot.path().join(generation::DOCS_FILE),
+                    offset: None,
+                    reason: "deleted positions where the indexes must be rebuilt".to_owned(),
+                })
+        };
+        let vectors = match vectors {
+            Some(vectors) => vectors,
+            None => build_vectors(&config, &all_live()?)?,
+        };
+        let text = match text {
+            Some(text) => text,
+            None => build_text(&config, &all_live()?)?,
+        };
         let (wal, replay) = Wal::open(dir.join(WAL_FILE))?;
         let dropped_tail_bytes = replay.dropped_tail_bytes;
         let wal_path = wal.path().to_path_buf();
@@ -141,13 +166,13 @@ impl Collection {
         let by_id = docs
             .iter()
             .enumerate()
-            .map(|(i, d)| (d.id.clone(), i))
+            .filter_map(|(i, d)| Some((d.as_ref()?.id.clone(), i)))
             .collect();
         let mut collection = Self {
             dir: dir.to_path_buf(),
             config,
             manifest,
-            docs: docs.into_iter().map(Some).collect(),
+            docs,
             by_id,
             vectors,
             text,
@@ -285,15 +310,35 @@ impl Collection {
         self.text.delete(pos)
     }
 
-    /// Writes a compacted snapshot of the live documents and empties the log.
+    /// Writes a snapshot (documents, HNSW graph, tantivy index) and empties the log. Compacts
+    /// first (see the module docs) when dead positions call for it.
     ///
     /// # Errors
     /// IO failures; the collection stays usable and the log intact.
     pub fn snapshot(&mut self) -> Result<()> {
-        let live: Vec<Document> = self.docs.iter().flatten().cloned().collect();
-        write_snapshot(&self.snapshots, &self.manifest, &live)?;
+        let dead = self.docs.len() - self.by_id.len();
+        let exact = matches!(self.vectors, AnyVectorIndex::Flat(_));
+        if dead > 0 && (exact || self.too_many_dead()) {
+            self.compact()?;
+        }
+        generation::write(
+            &self.snapshots,
+            &self.manifest,
+            &self.docs,
+            &self.vectors,
+            &mut self.text,
+        )?;
         self.wal.reset()?;
-        let (vectors, text) = build_indexes(&self.config, &live)?;
+        self.batches_since_snapshot = 0;
+        Ok(())
+    }
+
+    /// Rebuilds both indexes from the live documents, dropping dead positions.
+    fn compact(&mut self) -> Result<()> {
+        let live: Vec<Document> = self.docs.iter().flatten().cloned().collect();
+        let refs: Vec<&Document> = live.iter().collect();
+        let vectors = build_vectors(&self.config, &refs)?;
+        let text = build_text(&self.config, &refs)?;
         self.by_id = live
             .iter()
             .enumerate()
@@ -302,7 +347,6 @@ impl Collection {
         self.docs = live.into_iter().map(Some).collect();
         self.vectors = vectors;
         self.text = text;
-        self.batches_since_snapshot = 0;
         Ok(())
     }
 
@@ -374,8 +418,11 @@ fn lock(dir: &Path) -> Result<std::fs::File> {
     Ok(file)
 }
 
-fn text_docs(start: DocIndex, docs: &[Document]) -> Vec<TextDoc<'_>> {
-    docs.iter()
+fn text_docs<'a>(
+    start: DocIndex,
+    docs: impl IntoIterator<Item = &'a Document>,
+) -> Vec<TextDoc<'a>> {
+    docs.into_iter()
         .enumerate()
         .map(|(i, d)| TextDoc {
             doc: start + i,
@@ -386,11 +433,8 @@ fn text_docs(start: DocIndex, docs: &[Document]) -> Vec<TextDoc<'_>> {
         .collect()
 }
 
-/// Builds the vector and keyword indexes over `docs` (positions = slice order).
-fn build_indexes(
-    config: &CollectionConfig,
-    docs: &[Document],
-) -> Result<(AnyVectorIndex, Bm25Index)> {
+/// Builds the vector index over `docs` (positions = slice order).
+fn build_vectors(config: &CollectionConfig, docs: &[&Document]) -> Result<AnyVectorIndex> {
     let mut vectors = config.vector_index.build(config.dim, config.distance)?;
     let batch: Vec<(DocIndex, &[f32])> = docs
         .iter()
@@ -400,42 +444,15 @@ fn build_indexes(
     if !batch.is_empty() {
         vectors.insert_batch(&batch)?;
     }
+    Ok(vectors)
+}
+
+/// Builds the keyword index over `docs` (positions = slice order).
+fn build_text(config: &CollectionConfig, docs: &[&Document]) -> Result<Bm25Index> {
     let mut text = Bm25Index::create_in_ram(config.bm25.clone())?;
     if !docs.is_empty() {
-        text.add(&text_docs(0, docs))?;
+        text.add(&text_docs(0, docs.iter().copied()))?;
         text.commit()?;
     }
-    Ok((vectors, text))
-}
-
-fn write_snapshot(store: &SnapshotStore, manifest: &Manifest, docs: &[Document]) -> Result<()> {
-    let staged = store.stage()?;
-    let docs_path = staged.path().join(DOCS_FILE);
-    let mut out = BufWriter::new(fs_err::File::create(&docs_path)?);
-    for doc in docs {
-        serde_json::to_writer(&mut out, doc)
-            .map_err(|e| IndexError::InvalidParameter(format!("cannot encode a document: {e}")))?;
-        out.write_all(b"\n")?;
-    }
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    manifest.save(&staged.path().join(MANIFEST_FILE))?;
-    staged.commit()?;
-    Ok(())
-}
-
-fn read_docs(path: &Path, dim: usize) -> Result<Vec<Document>> {
-    let reader = std::io::BufReader::new(fs_err::File::open(path)?);
-    let mut docs = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let corrupt = |reason: String| IndexError::Corrupt {
-            path: path.to_path_buf(),
-            offset: None,
-            reason: format!("line {}: {reason}", i + 1),
-        };
-        let line = line?;
-        let doc: Document = serde_json::from_str(&line).map_err(|e| corrupt(e.to_string()))?;
-        doc.validate(dim).map_err(|e| corrupt(e.to_string()))?;
-        docs.push(doc);
-    }
-    Ok(docs)
+    Ok(text)
 }

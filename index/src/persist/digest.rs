@@ -11,11 +11,11 @@ use crate::error::{IndexError, Result};
 /// Size and checksum of a file, as recorded in a manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct FileDigest {
+pub struct FileDigest {
     /// Length in bytes.
-    pub(crate) bytes: u64,
+    pub bytes: u64,
     /// CRC-32 (IEEE) of the contents.
-    pub(crate) crc32: u32,
+    pub crc32: u32,
 }
 
 /// Creates `path`, fills it through `fill`, flushes it to disk and returns its digest.

@@ -1,6 +1,7 @@
 //! The collection manifest: format version, model, vector shape, index parameters and the last
 //! log sequence number that the snapshot holding it covers.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -8,11 +9,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{IndexError, Result};
 use crate::persist::atomic::write_atomic;
+use crate::persist::digest::FileDigest;
 use crate::vector::Distance;
 
-/// The on-disk format version this build reads and writes. Bump it whenever any persisted
-/// format (manifest, log, snapshot files) changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format version this build writes. Bump it whenever any persisted format
+/// (manifest, log, snapshot files) changes.
+///
+/// * 1: the snapshot holds the live documents (`docs.jsonl`, vectors included); opening
+///   rebuilds both indexes from them. Still read.
+/// * 2: the snapshot also holds the vector graph and the keyword index, and the manifest lists
+///   every file of the snapshot with its checksum.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format version this build still reads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 
 /// The manifest's file name inside a snapshot folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -36,6 +46,10 @@ pub struct Manifest {
     pub last_seq: u64,
     /// When the collection was created, in milliseconds since the Unix epoch.
     pub created_unix_ms: u64,
+    /// Every other file of the snapshot (path relative to its folder, `/`-separated) with its
+    /// length and checksum, checked before anything reads it. Empty in version 1.
+    #[serde(default)]
+    pub files: BTreeMap<String, FileDigest>,
 }
 
 /// Reads only the version, so a newer manifest gets a version error, not a field error.
@@ -58,6 +72,7 @@ impl Manifest {
             index_params: serde_json::Value::Null,
             last_seq: 0,
             created_unix_ms,
+            files: BTreeMap::new(),
         }
     }
 
@@ -78,8 +93,8 @@ impl Manifest {
     /// Reads and checks a manifest.
     ///
     /// # Errors
-    /// IO failures; [`IndexError::UnsupportedVersion`] for a version other than
-    /// [`FORMAT_VERSION`]; [`IndexError::InvalidJson`] for malformed JSON or wrong fields;
+    /// IO failures; [`IndexError::UnsupportedVersion`] for a version outside
+    /// [`OLDEST_FORMAT_VERSION`]`..=`[`FORMAT_VERSION`]; [`IndexError::InvalidJson`] for malformed JSON or wrong fields;
     /// [`IndexError::Corrupt`] for a dimension of 0.
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = fs_err::read(path)?;
@@ -88,7 +103,7 @@ impl Manifest {
             source,
         };
         let probe: VersionProbe = serde_json::from_slice(&bytes).map_err(invalid)?;
-        if probe.format_version != FORMAT_VERSION {
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&probe.format_version) {
             return Err(IndexError::UnsupportedVersion {
                 path: path.to_path_buf(),
                 found: probe.format_version,
@@ -116,7 +131,25 @@ mod tests {
         manifest.model_id = Some("all-MiniLM-L6-v2".to_owned());
         manifest.index_params = serde_json::json!({"type": "hnsw", "m": 16});
         manifest.last_seq = 1234;
+        let digest = FileDigest {
+            bytes: 10,
+            crc32: 0xdead_beef,
+        };
+        manifest.files.insert("text/meta.json".to_owned(), digest);
         manifest
+    }
+
+    #[test]
+    fn a_version_1_manifest_without_files_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(MANIFEST_FILE);
+        let mut old = serde_json::to_value(sample()).unwrap();
+        old["format_version"] = 1.into();
+        old.as_object_mut().unwrap().remove("files");
+        fs_err::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+        let manifest = Manifest::load(&path).unwrap();
+        assert_eq!(manifest.format_version, 1);
+        assert!(manifest.files.is_empty());
     }
 
     #[test]
@@ -134,14 +167,14 @@ mod tests {
     fn newer_version_is_a_version_error_even_with_new_fields() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(MANIFEST_FILE);
-        fs_err::write(&path, r#"{"format_version": 2, "shards": 4}"#).unwrap();
+        fs_err::write(&path, r#"{"format_version": 3, "shards": 4}"#).unwrap();
         let err = Manifest::load(&path).unwrap_err();
         assert!(
             matches!(
                 err,
                 IndexError::UnsupportedVersion {
-                    found: 2,
-                    supported: 1,
+                    found: 3,
+                    supported: 2,
                     ..
                 }
             ),

@@ -31,8 +31,9 @@ mod wal;
 pub use atomic::{
     remove_temp_files_for, remove_temp_files_in, sync_dir, write_atomic, TEMP_MARKER,
 };
-pub(crate) use digest::{digest_file, verify_file, write_synced, FileDigest};
+pub use digest::FileDigest;
+pub(crate) use digest::{digest_file, verify_file, write_synced};
 pub use frame::WalRecord;
-pub use manifest::{Manifest, FORMAT_VERSION, MANIFEST_FILE};
+pub use manifest::{Manifest, FORMAT_VERSION, MANIFEST_FILE, OLDEST_FORMAT_VERSION};
 pub use snapshot::{Snapshot, SnapshotStore, StagedSnapshot, CURRENT_FILE};
 pub use wal::{Wal, WalReplay};

@@ -3,13 +3,14 @@
 use std::fmt;
 use std::path::Path;
 
+use tantivy::directory::{Directory, MmapDirectory, RamDirectory};
 use tantivy::schema::{TantivyDocument, Term};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 
 use crate::error::{IndexError, Result};
 use crate::hit::{DocIndex, Hit};
 use crate::text::analyzer::Analyzer;
-use crate::text::config::{read_manifest, write_manifest, Bm25Config};
+use crate::text::config::{read_manifest, write_manifest, Bm25Config, BM25_MANIFEST_FILE};
 use crate::text::query::QueryBuilder;
 use crate::text::schema::TextSchema;
 use crate::text::top_k;
@@ -53,6 +54,8 @@ pub struct TextDoc<'a> {
 /// ```
 pub struct Bm25Index {
     index: Index,
+    /// The files of an index held in memory, which [`save_copy`](Self::save_copy) writes out.
+    ram: Option<RamDirectory>,
     reader: IndexReader,
     writer: Option<IndexWriter>,
     fields: TextSchema,
@@ -73,7 +76,7 @@ impl Bm25Index {
         let index =
             Index::create_in_dir(dir, fields.schema.clone()).map_err(IndexError::tantivy)?;
         write_manifest(dir, &config)?;
-        Self::from_index(index, fields, config)
+        Self::from_index(index, None, fields, config)
     }
 
     /// Opens the index that [`create`](Self::create) made in `dir`, committed state only.
@@ -86,24 +89,85 @@ impl Bm25Index {
         let index = Index::open_in_dir(dir).map_err(IndexError::tantivy)?;
         let fields = TextSchema::build(config.analyzer);
         fields.check(&index.schema(), dir)?;
-        Self::from_index(index, fields, config)
+        Self::from_index(index, None, fields, config)
     }
 
-    /// An empty index held in memory, for tests and short-lived collections.
+    /// Loads the index in `dir` (written by [`create`](Self::create) or
+    /// [`save_copy`](Self::save_copy)) into memory: later changes stay in memory and never
+    /// touch `dir`.
+    ///
+    /// The files must be intact (a collection checks them against its snapshot's checksums
+    /// first): tantivy reads them as they are.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_in_ram(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let config = read_manifest(dir)?;
+        let ram = RamDirectory::create();
+        for entry in fs_err::read_dir(dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let is_lock = name.to_str().is_some_and(|n| n.ends_with(".lock"));
+            if !entry.file_type()?.is_file() || is_lock || name == BM25_MANIFEST_FILE {
+                continue;
+            }
+            let bytes = fs_err::read(entry.path())?;
+            ram.atomic_write(Path::new(&name), &bytes)?;
+        }
+        let index = Index::open(ram.clone()).map_err(IndexError::tantivy)?;
+        let fields = TextSchema::build(config.analyzer);
+        fields.check(&index.schema(), dir)?;
+        Self::from_index(index, Some(ram), fields, config)
+    }
+
+    /// An empty index held in memory.
     ///
     /// # Errors
     /// An invalid `config`.
     pub fn create_in_ram(config: Bm25Config) -> Result<Self> {
         config.validate()?;
         let fields = TextSchema::build(config.analyzer);
+        let ram = RamDirectory::create();
         let index = Index::builder()
             .schema(fields.schema.clone())
-            .create_in_ram()
+            .open_or_create(ram.clone())
             .map_err(IndexError::tantivy)?;
-        Self::from_index(index, fields, config)
+        Self::from_index(index, Some(ram), fields, config)
     }
 
-    fn from_index(index: Index, fields: TextSchema, config: Bm25Config) -> Result<Self> {
+    /// Writes the committed state of an index held in memory into the folder `dir` (created
+    /// if needed, and which must hold no index yet), with its manifest, as an ordinary index
+    /// folder that [`open`](Self::open) and [`open_in_ram`](Self::open_in_ram) read. Pending
+    /// changes are committed first, and background merges are waited for, so that the files
+    /// written are exactly those of one commit. The files are written but not fsynced: the
+    /// caller syncs the folder (a collection snapshot syncs its whole generation).
+    ///
+    /// # Errors
+    /// [`IndexError::InvalidParameter`] for an index that lives on disk already (copy its
+    /// folder instead); a failed commit; IO failures.
+    pub fn save_copy(&mut self, dir: &Path) -> Result<()> {
+        let Some(ram) = self.ram.clone() else {
+            return Err(IndexError::InvalidParameter(
+                "only an in-memory text index can be copied out".to_owned(),
+            ));
+        };
+        self.commit()?;
+        if let Some(writer) = self.writer.take() {
+            writer.wait_merging_threads().map_err(IndexError::tantivy)?;
+        }
+        fs_err::create_dir_all(dir)?;
+        let target = MmapDirectory::open(dir).map_err(|e| IndexError::Tantivy(Box::new(e)))?;
+        ram.persist(&target).map_err(IndexError::tantivy)?;
+        write_manifest(dir, &self.config)
+    }
+
+    fn from_index(
+        index: Index,
+        ram: Option<RamDirectory>,
+        fields: TextSchema,
+        config: Bm25Config,
+    ) -> Result<Self> {
         Analyzer::register_all(index.tokenizers())?;
         let reader = index
             .reader_builder()
@@ -119,6 +183,7 @@ impl Bm25Index {
         )?;
         Ok(Self {
             index,
+            ram,
             reader,
             writer: None,
             fields,
@@ -448,6 +513,54 @@ mod tests {
             );
         }
         assert!(Bm25Index::create(dir.path(), config).is_err());
+    }
+
+    #[test]
+    fn a_saved_copy_reloads_into_memory_with_the_same_results() {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("copy");
+        let mut index = english();
+        index.delete(1).unwrap();
+        index.commit().unwrap();
+        let queries = ["running", "vitamin d", "0-dimensional", "shoes"];
+        let before: Vec<Vec<Hit>> = queries
+            .iter()
+            .map(|q| index.search(q, 10, None).unwrap())
+            .collect();
+        index.save_copy(&copy).unwrap();
+        // The source keeps working after its writer was shut down for the copy.
+        index.add(&[text_docs()[1]]).unwrap();
+        index.commit().unwrap();
+        assert_eq!(index.len(), DOCS.len());
+
+        for reloaded in [
+            Bm25Index::open_in_ram(&copy).unwrap(),
+            Bm25Index::open(&copy).unwrap(),
+        ] {
+            assert_eq!(reloaded.len(), DOCS.len() - 1);
+            for (query, expected) in queries.iter().zip(&before) {
+                assert_eq!(
+                    &reloaded.search(query, 10, None).unwrap(),
+                    expected,
+                    "{query}"
+                );
+            }
+        }
+        let files_before = fs_err::read_dir(&copy).unwrap().count();
+        let mut in_ram = Bm25Index::open_in_ram(&copy).unwrap();
+        in_ram.add(&[text_docs()[1]]).unwrap();
+        in_ram.commit().unwrap();
+        assert_eq!(in_ram.len(), DOCS.len());
+        assert_eq!(docs(&in_ram, "shoes"), [1]);
+        assert_eq!(fs_err::read_dir(&copy).unwrap().count(), files_before);
+        assert_eq!(Bm25Index::open_in_ram(&copy).unwrap().len(), DOCS.len() - 1);
+
+        let on_disk = dir.path().join("disk");
+        let mut disk = Bm25Index::create(&on_disk, Bm25Config::default()).unwrap();
+        assert!(matches!(
+            disk.save_copy(&dir.path().join("other")),
+            Err(IndexError::InvalidParameter(_))
+        ));
     }
 
     #[test]

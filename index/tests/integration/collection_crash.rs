@@ -17,14 +17,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const CHILD_ENV: &str = "PAIRWISE_COLLECTION_CHILD";
-const TEST_NAME: &str = "collection_crash::acknowledged_documents_survive_sigkill";
 const DIM: usize = 8;
 const PER_BATCH: usize = 5;
 
-fn config() -> CollectionConfig {
+fn config(vector_index: VectorIndexConfig) -> CollectionConfig {
     CollectionConfig {
         dim: DIM,
-        vector_index: VectorIndexConfig::Flat,
+        vector_index,
         snapshot_every_batches: 7,
         ..CollectionConfig::default()
     }
@@ -51,15 +50,36 @@ fn acknowledged_documents_survive_sigkill() {
         writer(Path::new(&dir));
         return;
     }
+    kill_and_check(
+        "collection_crash::acknowledged_documents_survive_sigkill",
+        VectorIndexConfig::Flat,
+    );
+}
+
+/// The same with an HNSW index, whose graph each snapshot saves, so kills also land while a
+/// graph and a tantivy folder are being written.
+#[test]
+fn acknowledged_documents_survive_sigkill_with_hnsw() {
+    if let Ok(dir) = std::env::var(CHILD_ENV) {
+        writer(Path::new(&dir));
+        return;
+    }
+    kill_and_check(
+        "collection_crash::acknowledged_documents_survive_sigkill_with_hnsw",
+        VectorIndexConfig::default(),
+    );
+}
+
+fn kill_and_check(test_name: &str, vector_index: VectorIndexConfig) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c");
-    drop(Collection::create(&path, config()).unwrap());
+    drop(Collection::create(&path, config(vector_index)).unwrap());
     let mut rng = StdRng::seed_from_u64(0xc011_ec71);
     let mut acked = 0u64;
     for round in 0..6 {
         let acks = if round == 0 { 1 } else { rng.gen_range(1..40) };
         let delay = Duration::from_micros(rng.gen_range(0..2000));
-        acked = acked.max(run_and_kill(&path, acks, delay));
+        acked = acked.max(run_and_kill(test_name, &path, acks, delay));
         let (collection, report) = Collection::open(&path).unwrap();
         for batch in 1..=acked {
             for i in 0..PER_BATCH {
@@ -84,9 +104,9 @@ fn acknowledged_documents_survive_sigkill() {
 
 /// Starts a writer, kills it after `acks` acknowledgements plus `delay`; returns the last
 /// acknowledged batch.
-fn run_and_kill(path: &Path, acks: u64, delay: Duration) -> u64 {
+fn run_and_kill(test_name: &str, path: &Path, acks: u64, delay: Duration) -> u64 {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([TEST_NAME, "--exact", "--nocapture", "--test-threads=1"])
+        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, path)
         .stdout(Stdio::piped())
         .spawn()

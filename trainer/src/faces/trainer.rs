@@ -277,6 +277,7 @@ impl FaceTrainer {
                         step,
                         loss,
                         grad_norm,
+                        kept: "face runs keep no checkpoint".to_owned(),
                     });
                 }
                 losses.push((epoch, loss));

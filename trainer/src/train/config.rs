@@ -24,6 +24,13 @@ pub struct TrainConfig {
     pub optim: AdamWConfig,
     /// Steps, batches and schedule.
     pub schedule: ScheduleSettings,
+    /// Evaluation on a dev split during training, keep-best and early stopping (off when
+    /// absent).
+    pub eval: Option<EvalSettings>,
+    /// Resumable checkpoints (none written when absent).
+    pub checkpoint: Option<CheckpointSettings>,
+    /// Hard negatives mined before training (`data.kind = "beir"` only; none when absent).
+    pub mining: Option<MiningSettings>,
     /// The run folder: `model/` (sentence-transformers format), `metrics.jsonl`,
     /// `pairwise_training.json`.
     pub output: PathBuf,
@@ -70,7 +77,128 @@ pub struct ModelConfig {
     pub base: PathBuf,
     /// Maximum tokens per text while training.
     pub max_length: usize,
+    /// One encoder for queries and documents (`shared`, the default) or two (`separate`).
+    pub towers: Towers,
 }
+
+/// Whether queries and documents go through the same encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Towers {
+    /// One encoder for both (saved as `model/`).
+    #[default]
+    Shared,
+    /// A query encoder and a document encoder, both starting from `model.base` (saved as
+    /// `query_model/` and `document_model/`).
+    Separate,
+}
+
+/// `[eval]`: evaluation on held-out queries every `every_steps` steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvalSettings {
+    /// Evaluate after every this many steps (and after the last step).
+    pub every_steps: u64,
+    /// The BEIR folder to evaluate on; default: the training data's (`data.kind = "beir"`).
+    pub data: Option<PathBuf>,
+    /// `held_out` (default): a seeded part of the training split's queries, removed from
+    /// training; or the name of a qrels split of `data` (never `test`).
+    pub split: String,
+    /// With `split = "held_out"`: the fraction of the training queries held out.
+    pub held_out_fraction: f64,
+    /// With `split = "held_out"`: the seed that picks them (independent of `schedule.seed`, so
+    /// every training seed sees the same split).
+    pub held_out_seed: u64,
+    /// The metric that picks the best model and drives early stopping.
+    pub metric: EvalMetric,
+    /// Stop after this many evaluations in a row without improvement (never when absent).
+    pub patience: Option<u64>,
+    /// Evaluate against at most this many documents: every document relevant to a dev query,
+    /// then seeded random others (the whole corpus when absent). Cheaper, and easier: metrics
+    /// on a capped corpus are higher than on the full one, so use them to compare steps only.
+    pub corpus_cap: Option<usize>,
+    /// Highest-scoring non-relevant documents per query in the pooled AUC.
+    pub auc_negatives: usize,
+}
+
+/// The metric that picks the best evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvalMetric {
+    /// nDCG@10.
+    #[default]
+    NdcgAt10,
+    /// The pooled retrieval AUC.
+    Auc,
+}
+
+/// `[checkpoint]`: a resumable checkpoint folder, `<output>/checkpoint/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckpointSettings {
+    /// Write the checkpoint after every this many steps, and after the last step.
+    pub every_steps: u64,
+}
+
+/// `[mining]`: hard negatives for each (query, positive) example of a BEIR split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MiningSettings {
+    /// `bm25` (the index crate's BM25 over title and text) or `dense` (exact cosine with the
+    /// model as it is when training starts).
+    pub method: MiningMethod,
+    /// The rank window `[first, last]`, 1-based and inclusive, counted in the query's ranking
+    /// after its relevant documents are removed.
+    pub ranks: [usize; 2],
+    /// Negatives per example, drawn (seeded by `schedule.seed`) from the window.
+    pub per_query: usize,
+}
+
+/// How hard negatives are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MiningMethod {
+    /// BM25 keyword ranking.
+    #[default]
+    Bm25,
+    /// Exact cosine ranking with the current model.
+    Dense,
+}
+
+impl Default for EvalSettings {
+    fn default() -> Self {
+        Self {
+            every_steps: 50,
+            data: None,
+            split: HELD_OUT.to_owned(),
+            held_out_fraction: 0.1,
+            held_out_seed: 0,
+            metric: EvalMetric::NdcgAt10,
+            patience: None,
+            corpus_cap: None,
+            auc_negatives: 500,
+        }
+    }
+}
+
+impl Default for CheckpointSettings {
+    fn default() -> Self {
+        Self { every_steps: 100 }
+    }
+}
+
+impl Default for MiningSettings {
+    fn default() -> Self {
+        Self {
+            method: MiningMethod::Bm25,
+            ranks: [10, 50],
+            per_query: 1,
+        }
+    }
+}
+
+/// The `eval.split` value that carves dev queries out of the training split.
+pub const HELD_OUT: &str = "held_out";
 
 /// Where training examples come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,6 +257,9 @@ impl Default for TrainConfig {
             loss: LossConfig::default(),
             optim: AdamWConfig::default(),
             schedule: ScheduleSettings::default(),
+            eval: None,
+            checkpoint: None,
+            mining: None,
             output: PathBuf::from("runs/default"),
         }
     }
@@ -139,6 +270,7 @@ impl Default for ModelConfig {
         Self {
             base: PathBuf::from("models/all-MiniLM-L6-v2"),
             max_length: 128,
+            towers: Towers::Shared,
         }
     }
 }
@@ -211,7 +343,93 @@ impl TrainConfig {
         if self.model.max_length < 8 {
             return Err("model.max_length must be at least 8".to_owned());
         }
+        if let Some(eval) = &self.eval {
+            self.validate_eval(eval)?;
+        }
+        if let Some(checkpoint) = &self.checkpoint {
+            if checkpoint.every_steps == 0 {
+                return Err("checkpoint.every_steps must be at least 1".to_owned());
+            }
+        }
+        if let Some(mining) = &self.mining {
+            if !matches!(self.data, DataConfig::Beir { .. }) {
+                return Err("mining needs data.kind = \"beir\" (a corpus to mine)".to_owned());
+            }
+            let [first, last] = mining.ranks;
+            if first == 0 || last < first {
+                return Err(format!(
+                    "mining.ranks must be [first, last] with 1 <= first <= last, got {:?}",
+                    mining.ranks
+                ));
+            }
+            if mining.per_query == 0 || mining.per_query > last - first + 1 {
+                return Err(format!(
+                    "mining.per_query must lie in 1..={} (the window's size), got {}",
+                    last - first + 1,
+                    mining.per_query
+                ));
+            }
+        }
         self.optim.validate().map_err(|e| e.to_string())
+    }
+
+    /// The BEIR folder and split the dev evaluation reads, when `[eval]` is set.
+    pub fn eval_source(&self) -> Option<(PathBuf, String)> {
+        let eval = self.eval.as_ref()?;
+        let data = match (&eval.data, &self.data) {
+            (Some(path), _) => path.clone(),
+            (None, DataConfig::Beir { path, .. }) => path.clone(),
+            (None, _) => return None,
+        };
+        Some((data, eval.split.clone()))
+    }
+
+    fn validate_eval(&self, eval: &EvalSettings) -> std::result::Result<(), String> {
+        if eval.every_steps == 0 {
+            return Err("eval.every_steps must be at least 1".to_owned());
+        }
+        if eval.split == "test" {
+            return Err(
+                "eval.split must not be `test`: the test split is for the final \
+                        evaluation only (use `held_out` or a dev split)"
+                    .to_owned(),
+            );
+        }
+        if eval.patience == Some(0) {
+            return Err("eval.patience must be at least 1".to_owned());
+        }
+        if eval.corpus_cap == Some(0) {
+            return Err("eval.corpus_cap must be at least 1".to_owned());
+        }
+        let Some((data, split)) = self.eval_source() else {
+            return Err("eval.data is required when data.kind is not `beir`".to_owned());
+        };
+        if split == HELD_OUT {
+            if !matches!(self.data, DataConfig::Beir { .. }) || eval.data.is_some() {
+                return Err(
+                    "eval.split = \"held_out\" needs data.kind = \"beir\" and no \
+                            eval.data (it holds out part of the training queries)"
+                        .to_owned(),
+                );
+            }
+            if !(eval.held_out_fraction > 0.0 && eval.held_out_fraction < 1.0) {
+                return Err(format!(
+                    "eval.held_out_fraction must lie in (0, 1), got {}",
+                    eval.held_out_fraction
+                ));
+            }
+        } else if let DataConfig::Beir {
+            path,
+            split: train_split,
+        } = &self.data
+        {
+            if *path == data && *train_split == split {
+                return Err(format!(
+                    "eval.split `{split}` is the training split: use `held_out` instead"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -254,5 +472,44 @@ mod tests {
         let mut config = TrainConfig::default();
         config.schedule.warmup_ratio = 1.5;
         assert!(config.validate().unwrap_err().contains("warmup_ratio"));
+    }
+
+    #[test]
+    fn eval_never_reads_the_test_split_or_trains_on_its_dev_queries() {
+        let mut config = TrainConfig {
+            eval: Some(EvalSettings::default()),
+            ..TrainConfig::default()
+        };
+        assert_eq!(config.validate(), Ok(()));
+        let eval = |config: &mut TrainConfig| config.eval.as_mut().unwrap().split = "x".into();
+        eval(&mut config);
+        assert_eq!(config.validate(), Ok(()));
+        config.eval.as_mut().unwrap().split = "test".into();
+        assert!(config.validate().unwrap_err().contains("test"));
+        config.eval.as_mut().unwrap().split = "train".into();
+        assert!(config.validate().unwrap_err().contains("training split"));
+        config.eval = Some(EvalSettings::default());
+        config.data = DataConfig::Jsonl { path: "x".into() };
+        assert!(config.validate().unwrap_err().contains("eval.data"));
+    }
+
+    #[test]
+    fn mining_windows_are_checked() {
+        let mut config = TrainConfig {
+            mining: Some(MiningSettings::default()),
+            ..TrainConfig::default()
+        };
+        assert_eq!(config.validate(), Ok(()));
+        for (ranks, per_query) in [([0, 5], 1), ([5, 4], 1), ([10, 12], 4), ([1, 3], 0)] {
+            config.mining = Some(MiningSettings {
+                ranks,
+                per_query,
+                ..MiningSettings::default()
+            });
+            assert!(
+                config.validate().unwrap_err().contains("mining"),
+                "{ranks:?}"
+            );
+        }
     }
 }

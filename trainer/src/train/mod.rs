@@ -1,7 +1,19 @@
-//! Fine-tuning: the experiment file and the training loop.
+//! Fine-tuning: the experiment file, the data, hard-negative mining, dev evaluation,
+//! checkpoints and the training loop.
 
+pub mod checkpoint;
 mod config;
+mod data;
+mod dev;
+mod mining;
+mod seeded;
 mod trainer;
 
-pub use config::{DataConfig, ModelConfig, ScheduleSettings, TaskKind, TrainConfig};
-pub use trainer::{StepReport, TrainSummary, Trainer};
+pub use config::{
+    CheckpointSettings, DataConfig, EvalMetric, EvalSettings, MiningMethod, MiningSettings,
+    ModelConfig, ScheduleSettings, TaskKind, Towers, TrainConfig, HELD_OUT,
+};
+pub use data::{split_held_out, BeirSource, TrainingData};
+pub use dev::{rank_and_pool, AucInputs, DevMetrics, DevSet};
+pub use mining::{mine_negatives, pick_negatives};
+pub use trainer::{StepReport, TrainEvent, TrainSummary, Trainer};

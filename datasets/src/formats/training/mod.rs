@@ -12,5 +12,5 @@ mod retrieval;
 mod triplets_jsonl;
 
 pub use nli::read_nli_triplets;
-pub use retrieval::beir_training_examples;
+pub use retrieval::{beir_training_examples, beir_training_pairs};
 pub use triplets_jsonl::read_training_jsonl;

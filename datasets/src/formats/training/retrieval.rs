@@ -14,14 +14,26 @@ use crate::{RetrievalSet, TrainingExample};
 /// document give no example; a judged document id missing from the corpus is
 /// skipped ([`crate::BeirDataset::load_split`] already rejects those).
 pub fn beir_training_examples(set: &RetrievalSet) -> Vec<TrainingExample> {
+    beir_training_pairs(set)
+        .into_iter()
+        .map(|(query, doc)| {
+            TrainingExample::pair(&set.queries[query].text, set.corpus[doc].beir_text())
+        })
+        .collect()
+}
+
+/// The (query index, document index) pairs behind [`beir_training_examples`], in the same
+/// order: indices into `set.queries` and `set.corpus`, so that callers (e.g. hard-negative
+/// mining) know which documents are each example's query's positives.
+pub fn beir_training_pairs(set: &RetrievalSet) -> Vec<(usize, usize)> {
     let corpus_index: HashMap<&str, usize> = set
         .corpus
         .iter()
         .enumerate()
         .map(|(index, doc)| (doc.id.as_str(), index))
         .collect();
-    let mut examples = Vec::new();
-    for query in &set.queries {
+    let mut pairs = Vec::new();
+    for (query_index, query) in set.queries.iter().enumerate() {
         let Some(judged) = set.qrels.get(&query.id) else {
             continue;
         };
@@ -32,13 +44,9 @@ pub fn beir_training_examples(set: &RetrievalSet) -> Vec<TrainingExample> {
             .collect();
         relevant.sort_unstable();
         relevant.dedup();
-        examples.extend(
-            relevant
-                .into_iter()
-                .map(|index| TrainingExample::pair(&query.text, set.corpus[index].beir_text())),
-        );
+        pairs.extend(relevant.into_iter().map(|doc| (query_index, doc)));
     }
-    examples
+    pairs
 }
 
 #[cfg(test)]
@@ -98,5 +106,6 @@ mod tests {
                 TrainingExample::pair("second", "two"),
             ]
         );
+        assert_eq!(beir_training_pairs(&set), [(0, 0), (0, 2), (1, 1)]);
     }
 }
