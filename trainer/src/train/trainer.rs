@@ -360,7 +360,7 @@ impl Trainer {
                 interrupted |= on_event(&TrainEvent::Step(report)).is_break();
                 let last = step == total_steps;
                 if let (Some(dev), Some(eval)) = (&dev, self.config.eval.clone()) {
-                    if step % eval.every_steps == 0 || last {
+                    if step.is_multiple_of(eval.every_steps) || last {
                         let metrics = dev.evaluate(&self.query, self.document_encoder(), step)?;
                         let best = self.record_eval(metrics, eval.metric)?;
                         interrupted |= on_event(&TrainEvent::Eval { metrics, best }).is_break();
@@ -376,7 +376,7 @@ impl Trainer {
                     }
                 }
                 if let Some(every) = self.config.checkpoint.as_ref().map(|c| c.every_steps) {
-                    if step % every == 0 || last || stopped_early || interrupted {
+                    if step.is_multiple_of(every) || last || stopped_early || interrupted {
                         let path = self.write_checkpoint()?;
                         interrupted |= on_event(&TrainEvent::Checkpoint { step, path }).is_break();
                     }
