@@ -8,11 +8,12 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use pairwise_datasets::{check_pair_images, load_image, read_face_pairs, Image};
-use pairwise_eval::{cosine, verification_report, DEFAULT_FARS};
+use pairwise_eval::{cosine, verification_report, RocOptions, RocSummary, DEFAULT_FARS};
 use pairwise_trainer::faces::{FaceModel, FACE_MODEL_FILE};
 use pairwise_trainer::DeviceChoice;
 use rayon::prelude::*;
 
+use crate::commands::report::{build_report, write_report, ROC_SUMMARY_KEY};
 use crate::commands::write_json;
 
 /// Arguments of `pairwise eval verify`.
@@ -42,6 +43,9 @@ pub(crate) struct VerifyArgs {
     /// Write the results as JSON to this file
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Write an HTML report (ROC curve, score histograms, metrics) to this file
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<()> {
@@ -110,32 +114,48 @@ pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let training: serde_json::Value = fs_err::read_to_string(args.model.join(FACE_MODEL_FILE))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|v| v.get("training").cloned())
+        .unwrap_or(serde_json::Value::Null);
+    // The report's ROC panel (with a bootstrap interval for the AUC); `None` with one class.
+    let roc_summary = RocSummary::compute(&labels, &scores, &RocOptions::default()).ok();
+    let mut result = serde_json::to_value(&report)?;
+    if let Some(map) = result.as_object_mut() {
+        map.insert("task".to_owned(), "verify".into());
+        map.insert("data".to_owned(), args.pairs.display().to_string().into());
+        map.insert(
+            "encoder".to_owned(),
+            serde_json::json!({ "model": args.model.display().to_string() }),
+        );
+        map.insert(
+            "settings".to_owned(),
+            serde_json::json!({
+                "images": args.images.display().to_string(),
+                "center_crop": crop,
+                "flip": args.flip,
+                "device": format!("{:?}", model.device()).to_lowercase(),
+            }),
+        );
+        map.insert("images_embedded".to_owned(), images.len().into());
+        map.insert("embed_seconds".to_owned(), embed_seconds.into());
+        map.insert("seconds".to_owned(), started.elapsed().as_secs_f64().into());
+        map.insert(
+            ROC_SUMMARY_KEY.to_owned(),
+            serde_json::to_value(&roc_summary)?,
+        );
+        map.insert("training".to_owned(), training);
+        map.insert("commit".to_owned(), env!("PAIRWISE_COMMIT").into());
+    }
     if let Some(path) = &args.json {
-        let training: serde_json::Value = fs_err::read_to_string(args.model.join(FACE_MODEL_FILE))
-            .ok()
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-            .and_then(|v| v.get("training").cloned())
-            .unwrap_or(serde_json::Value::Null);
-        let mut result = serde_json::to_value(&report)?;
-        if let Some(map) = result.as_object_mut() {
-            map.insert(
-                "settings".to_owned(),
-                serde_json::json!({
-                    "model": args.model.display().to_string(),
-                    "pairs": args.pairs.display().to_string(),
-                    "images": args.images.display().to_string(),
-                    "center_crop": crop,
-                    "flip": args.flip,
-                    "device": format!("{:?}", model.device()).to_lowercase(),
-                }),
-            );
-            map.insert("images_embedded".to_owned(), images.len().into());
-            map.insert("embed_seconds".to_owned(), embed_seconds.into());
-            map.insert("seconds".to_owned(), started.elapsed().as_secs_f64().into());
-            map.insert("training".to_owned(), training);
-            map.insert("commit".to_owned(), env!("PAIRWISE_COMMIT").into());
-        }
         write_json(path, &result).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.report {
+        write_report(
+            path,
+            &build_report(None, &[(None, result, args.pairs.clone())])?,
+        )?;
     }
     Ok(())
 }

@@ -99,7 +99,8 @@ fn series_from_json(
     let task = value.get("task").and_then(|t| t.as_str()).unwrap_or("");
     let kind = match task {
         "retrieval" => ReportKind::Retrieval,
-        "pairs" => ReportKind::Pairs,
+        // Face verification (`eval verify`) is a pairs ROC too.
+        "pairs" | "verify" => ReportKind::Pairs,
         other => bail!(
             "task {other:?} has no ROC curve: give the JSON of `pairwise eval retrieval` or \
              `pairwise eval pairs`"
@@ -122,6 +123,10 @@ fn series_from_json(
             ("MRR@10".to_owned(), metric("mrr_at_10")),
             ("Recall@100".to_owned(), metric("recall_at_100")),
             ("MAP@100".to_owned(), metric("map_at_100")),
+        ],
+        ReportKind::Pairs if task == "verify" => vec![
+            ("10-fold accuracy".to_owned(), metric("accuracy")),
+            ("accuracy std".to_owned(), metric("accuracy_std")),
         ],
         ReportKind::Roc | ReportKind::Pairs | ReportKind::Diagnostics => Vec::new(),
     };

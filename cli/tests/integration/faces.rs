@@ -75,6 +75,7 @@ fn train_then_verify_the_held_out_identities() {
     assert_eq!(training["loss"], "cosface+unpg");
     assert_eq!(training["train_identities"], 6);
     let json = dir.path().join("verify.json");
+    let html = dir.path().join("verify.html");
     let out = pairwise(&[
         "eval",
         "verify",
@@ -89,6 +90,8 @@ fn train_then_verify_the_held_out_identities() {
         "cpu",
         "--json",
         json.to_str().unwrap(),
+        "--report",
+        html.to_str().unwrap(),
     ]);
     assert!(
         out.status.success(),
@@ -108,6 +111,11 @@ fn train_then_verify_the_held_out_identities() {
     }
     assert!(report["tar_at_far"]["1e-1"].as_f64().is_some());
     assert!(report["tar_at_far"]["1e-3"].is_null());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<svg") && page.contains("10-fold accuracy"),
+        "report lacks the ROC"
+    );
 }
 
 #[test]

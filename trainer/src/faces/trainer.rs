@@ -277,7 +277,7 @@ impl FaceTrainer {
                         step,
                         loss,
                         grad_norm,
-                        kept: "nothing: image runs keep no checkpoint".to_owned(),
+                        kept: "face runs keep no checkpoint".to_owned(),
                     });
                 }
                 losses.push((epoch, loss));

@@ -108,7 +108,7 @@ struct PRelu {
 }
 
 impl PRelu {
-    fn new(vs: nn::Path, c: i64) -> Self {
+    fn new(vs: &nn::Path, c: i64) -> Self {
         Self {
             weight: vs.var("weight", &[c], nn::Init::Const(0.25)),
         }
@@ -148,7 +148,7 @@ impl Block {
             bn1: bn2d(vs / "bn1", c_in),
             conv1: conv3x3(vs / "conv1", c_in, c_out, 1),
             bn2: bn2d(vs / "bn2", c_out),
-            prelu: PRelu::new(vs / "prelu", c_out),
+            prelu: PRelu::new(&(vs / "prelu"), c_out),
             conv2: conv3x3(vs / "conv2", c_out, c_out, stride),
             bn3: bn2d(vs / "bn3", c_out),
             downsample,
@@ -209,7 +209,7 @@ impl IResNet {
         Ok(Self {
             conv1: conv3x3(vs / "conv1", config.in_channels, config.widths[0], 1),
             bn1: bn2d(vs / "bn1", config.widths[0]),
-            prelu: PRelu::new(vs / "prelu", config.widths[0]),
+            prelu: PRelu::new(&(vs / "prelu"), config.widths[0]),
             layers,
             bn2: bn2d(vs / "bn2", last),
             fc: nn::linear(vs / "fc", flat, config.embedding_dim, Default::default()),
