@@ -90,6 +90,10 @@ async fn timeout(State(state): State<AppState>, request: Request, next: Next) ->
 }
 
 /// A handler panic is a bug: log it, answer a generic 500, keep serving.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "CatchPanicLayer hands over the payload by value"
+)]
 fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let message = panic
         .downcast_ref::<String>()

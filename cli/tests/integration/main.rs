@@ -6,6 +6,7 @@ mod bad_input;
 mod embed;
 mod eval;
 mod index;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
