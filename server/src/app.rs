@@ -65,7 +65,9 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
-        .layer(TraceLayer::new_for_http())
+        // 5xx answers are logged where they arise (`ApiError`); a 503 from /readyz while
+        // loading is no failure worth an error line.
+        .layer(TraceLayer::new_for_http().on_failure(()))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
 }
