@@ -101,16 +101,37 @@ print(f'{(float(a_mean) * a_n - b_s) / (a_n - b_n):.2f}' if a_n > b_n else 'nan'
   fi
 }
 
-echo "machine: $(nproc) cores, $(uname -srm); $(date -u +%FT%TZ); wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+stage_means() { # mean latency per search stage so far, from /metrics
+  curl -sf "http://127.0.0.1:$PORT/metrics" | python3 -c '
+import sys, re
+sums, counts = {}, {}
+for line in sys.stdin:
+    m = re.match(r"search_stage_duration_seconds_(sum|count)\{stage=\"(\w+)\"\} (\S+)", line)
+    if m:
+        (sums if m.group(1) == "sum" else counts)[m.group(2)] = float(m.group(3))
+print("in-server stage means: " + ", ".join(
+    f"{k} {1000 * sums[k] / counts[k]:.2f} ms" for k in ("encode", "vector", "bm25", "fusion") if counts.get(k)))'
+}
+
+echo "machine: $(nproc) cores, $(uname -srm); load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ); wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
 echo "| run                    |   c |    req/s |      p50 |      p99 |   mean (client) | mean (in server) | errors |"
 echo "|---|---|---|---|---|---|---|---|"
 start_server 64
 # Warm-up: first requests pay for lazy allocations.
 DURATION=3 run_wrk 8 "warm-up" > /dev/null
 for c in 1 8 32; do run_wrk "$c" "batching (max 64)"; done
+stage_means
 stop_server
-start_server 1
-DURATION=3 run_wrk 8 "warm-up" > /dev/null
-run_wrk 32 "batch-1 (max 1)"
-run_wrk 1 "batch-1 (max 1)"
-stop_server
+# Batch-1 against batching at concurrency 32, alternated so that the machine's other load
+# falls on both alike.
+for round in 1 2; do
+  start_server 1
+  DURATION=3 run_wrk 8 "warm-up" > /dev/null
+  run_wrk 32 "batch-1 (max 1), round $round"
+  stop_server
+  start_server 64
+  DURATION=3 run_wrk 8 "warm-up" > /dev/null
+  run_wrk 32 "batching, round $round"
+  stop_server
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

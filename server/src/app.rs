@@ -65,7 +65,9 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
-        .layer(TraceLayer::new_for_http())
+        // 5xx answers are logged where they arise (`ApiError`); a 503 from /readyz while
+        // loading is no failure worth an error line.
+        .layer(TraceLayer::new_for_http().on_failure(()))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
 }
@@ -90,6 +92,10 @@ async fn timeout(State(state): State<AppState>, request: Request, next: Next) ->
 }
 
 /// A handler panic is a bug: log it, answer a generic 500, keep serving.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "CatchPanicLayer hands over the payload by value"
+)]
 fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let message = panic
         .downcast_ref::<String>()

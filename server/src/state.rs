@@ -183,6 +183,22 @@ impl AppState {
             }
         }
         self.inner.encoders.get(&self.inner.default_model).await?;
+        // Load the collections' own models now, so their first query does not pay for it; a
+        // model that cannot be loaded is logged, and that collection answers 503 on encoding.
+        let models: std::collections::BTreeSet<String> = self
+            .collections_read()?
+            .values()
+            .filter_map(|slot| {
+                slot.read(|c| Ok(c.config().model_id.clone()))
+                    .ok()
+                    .flatten()
+            })
+            .collect();
+        for model in models {
+            if let Err(error) = self.inner.encoders.get(Path::new(&model)).await {
+                tracing::error!(model, %error, "cannot load a collection's model");
+            }
+        }
         self.inner.ready.store(true, Ordering::Release);
         tracing::info!(collections = self.collections_read()?.len(), "ready");
         Ok(())

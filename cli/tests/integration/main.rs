@@ -12,6 +12,7 @@ mod faces;
 mod fewshot;
 mod index;
 mod report;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

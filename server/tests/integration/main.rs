@@ -4,6 +4,7 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::panic,
     reason = "test helpers fail loudly"
 )]
 
@@ -41,8 +42,10 @@ pub fn minilm_dir() -> PathBuf {
 
 /// Small limits so that the limit errors are cheap to reach.
 pub fn test_config(data_dir: &Path) -> ServerConfig {
-    let mut config = ServerConfig::default();
-    config.data_dir = data_dir.to_path_buf();
+    let mut config = ServerConfig {
+        data_dir: data_dir.to_path_buf(),
+        ..ServerConfig::default()
+    };
     config.auth.api_keys = vec![KEY.to_owned()];
     config.limits.max_body_bytes = 64 * 1024;
     config.limits.max_batch_docs = 8;
