@@ -37,8 +37,13 @@ pub(crate) struct TrainArgs {
 }
 
 pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    match TaskKind::of_file(&args.config)? {
+    let task = TaskKind::of_file(&args.config)?;
+    if task != TaskKind::Text && args.resume.is_some() {
+        anyhow::bail!("--resume works for text runs only; image runs keep no checkpoint");
+    }
+    match task {
         TaskKind::Text => run_text(args),
+        TaskKind::Faces => crate::commands::train_faces::run(args),
         TaskKind::Fewshot => crate::commands::train_fewshot::run(
             &args.config,
             &crate::commands::train_fewshot::Overrides {
