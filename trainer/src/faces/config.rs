@@ -9,7 +9,7 @@ use crate::error::{Result, TrainError};
 use crate::losses::{MarginHeadConfig, UnpgConfig};
 use crate::models::IResNetConfig;
 use crate::optim::AdamWConfig;
-use crate::train::TaskKind;
+use crate::train::{bad_config, parse_experiment, TaskKind};
 
 /// A whole face-recognition training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,14 +128,10 @@ impl FacesConfig {
     /// # Errors
     /// [`TrainError::BadConfig`] naming the file, with the parser's line and key for typos.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = fs_err::read_to_string(path)?;
-        let bad = |reason: String| TrainError::BadConfig {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let config: Self =
-            toml::from_str(&text).map_err(|e| bad(e.to_string().trim().replace('\n', " ")))?;
-        config.validate().map_err(|e| bad(e.to_string()))?;
+        let config: Self = parse_experiment(path)?;
+        config
+            .validate()
+            .map_err(|reason| bad_config(path, &reason))?;
         Ok(config)
     }
 

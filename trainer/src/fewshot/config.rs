@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use pairwise_datasets::images::AugmentConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, TrainError};
+use crate::error::Result;
 use crate::losses::{ContrastiveConfig, EpisodeLossConfig};
 use crate::models::{Conv4Config, ResNet12Config};
 use crate::optim::{AdamWConfig, ScheduleConfig};
-use crate::train::TaskKind;
+use crate::train::{bad_config, parse_experiment, TaskKind};
 
 /// A whole few-shot (or self-supervised image) training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,16 +136,12 @@ impl FewshotConfig {
     /// Reads a TOML experiment file.
     ///
     /// # Errors
-    /// [`TrainError::BadConfig`] naming the file, with the parser's line and key for typos.
+    /// [`TrainError::BadConfig`](crate::TrainError::BadConfig) naming the file, with the parser's line and key for typos.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = fs_err::read_to_string(path)?;
-        let bad = |reason: String| TrainError::BadConfig {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let config: Self =
-            toml::from_str(&text).map_err(|e| bad(e.to_string().trim().replace('\n', " ")))?;
-        config.validate().map_err(bad)?;
+        let config: Self = parse_experiment(path)?;
+        config
+            .validate()
+            .map_err(|reason| bad_config(path, &reason))?;
         Ok(config)
     }
 

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
@@ -63,12 +64,24 @@ impl TaskKind {
             #[serde(default)]
             task: TaskKind,
         }
-        let text = fs_err::read_to_string(path)?;
-        let peek: Peek = toml::from_str(&text).map_err(|e| TrainError::BadConfig {
-            path: path.to_path_buf(),
-            reason: e.to_string().trim().replace('\n', " "),
-        })?;
-        Ok(peek.task)
+        Ok(parse_experiment::<Peek>(path)?.task)
+    }
+}
+
+/// Parses a TOML experiment file into any configuration type (text, few-shot, faces).
+///
+/// # Errors
+/// [`TrainError::BadConfig`] naming the file, with the parser's line and key for typos.
+pub(crate) fn parse_experiment<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = fs_err::read_to_string(path)?;
+    toml::from_str(&text).map_err(|e| bad_config(path, &e.to_string().trim().replace('\n', " ")))
+}
+
+/// The error of a configuration file that parsed but holds a value out of range.
+pub(crate) fn bad_config(path: &Path, reason: &dyn std::fmt::Display) -> TrainError {
+    TrainError::BadConfig {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
     }
 }
 
@@ -307,15 +320,10 @@ impl TrainConfig {
     /// # Errors
     /// [`TrainError::BadConfig`] naming the file, with the parser's line and key for typos.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = fs_err::read_to_string(path)?;
-        let config: Self = toml::from_str(&text).map_err(|e| TrainError::BadConfig {
-            path: path.to_path_buf(),
-            reason: e.to_string().trim().replace('\n', " "),
-        })?;
-        config.validate().map_err(|reason| TrainError::BadConfig {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let config: Self = parse_experiment(path)?;
+        config
+            .validate()
+            .map_err(|reason| bad_config(path, &reason))?;
         Ok(config)
     }
 
