@@ -16,7 +16,7 @@ if [ "${FOREGROUND:-0}" = 1 ]; then
   exec "$BIN" serve --data-dir "$DATA_DIR" --addr "$ADDR"
 fi
 
-PAIRWISE_LOG=${PAIRWISE_LOG:-info} "$BIN" serve --data-dir "$DATA_DIR" --addr "$ADDR" &
+PAIRWISE_LOG=${PAIRWISE_LOG:-info,hnsw_rs=warn} "$BIN" serve --data-dir "$DATA_DIR" --addr "$ADDR" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do

@@ -46,13 +46,20 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A server logs its requests and lifecycle; the batch commands only warnings. The graph
+    // library's own info lines (one per loaded layer) are noise for both.
+    let default_filter = match cli.command {
+        Command::Serve(_) => "info,hnsw_rs=warn",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_env("PAIRWISE_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+            EnvFilter::try_from_env("PAIRWISE_LOG")
+                .unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     allocator::keep_freed_memory_for_reuse();
     let result = match cli.command {
         Command::Embed(args) => commands::embed::run(&args),
