@@ -3,6 +3,7 @@
 mod allocator;
 mod commands;
 mod data_source;
+mod metrics_log;
 mod npy;
 mod npy_read;
 mod progress;

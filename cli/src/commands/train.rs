@@ -1,6 +1,5 @@
 //! `pairwise train --config FILE`: fine-tune a sentence encoder from a TOML experiment file.
 
-use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
@@ -10,6 +9,7 @@ use pairwise_trainer::train::{TaskKind, TrainConfig, TrainEvent, Trainer, Traini
 use pairwise_trainer::DeviceChoice;
 
 use crate::commands::write_json;
+use crate::metrics_log::MetricsLog;
 use crate::progress;
 
 /// Arguments of `pairwise train`.
@@ -75,15 +75,8 @@ fn run_text(args: &TrainArgs) -> anyhow::Result<()> {
         None => Trainer::new(config.clone(), args.device)?,
     };
     fs_err::create_dir_all(&output)?;
-    let log_path = output.join("metrics.jsonl");
     // A resumed run appends to the interrupted run's log.
-    let log_file = fs_err::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .append(args.resume.is_some())
-        .truncate(args.resume.is_none())
-        .open(&log_path)?;
-    let mut log = std::io::BufWriter::new(log_file);
+    let mut log = MetricsLog::open(&output, args.resume.is_some())?;
     let batches = data.examples.len() / config.schedule.batch_size;
     let planned = config
         .schedule
@@ -92,7 +85,6 @@ fn run_text(args: &TrainArgs) -> anyhow::Result<()> {
         .min((batches * config.schedule.epochs) as u64);
     let bar = progress::steps_bar(planned);
     bar.set_position(trainer.step());
-    let mut log_error = None;
     let summary = trainer.fit(&data, |event| {
         let write = match event {
             TrainEvent::Step(report) => {
@@ -126,21 +118,12 @@ fn run_text(args: &TrainArgs) -> anyhow::Result<()> {
             TrainEvent::Mined { .. } | TrainEvent::Checkpoint { .. } => true,
         };
         if write {
-            if let Err(e) = serde_json::to_writer(&mut log, event)
-                .map_err(std::io::Error::from)
-                .and_then(|()| log.write_all(b"\n"))
-                .and_then(|()| log.flush())
-            {
-                log_error.get_or_insert(e);
-            }
+            log.write(event);
         }
         ControlFlow::Continue(())
     });
     bar.finish_and_clear();
-    log.flush()?;
-    if let Some(e) = log_error {
-        return Err(e).with_context(|| format!("cannot write {}", log_path.display()));
-    }
+    log.finish()?;
     let summary = summary?;
     let models = trainer
         .save_models(&output, "")

@@ -1,7 +1,5 @@
 //! `pairwise train` for `task = "faces"`: a face embedder with a margin head (and UNPG).
 
-use std::io::Write;
-
 use anyhow::Context;
 use pairwise_datasets::write_face_pairs;
 use pairwise_trainer::faces::{load_face_data, FaceTrainer, FacesConfig};
@@ -9,6 +7,7 @@ use pairwise_trainer::faces::{load_face_data, FaceTrainer, FacesConfig};
 use crate::commands::bench::peak_rss_mib;
 use crate::commands::train::TrainArgs;
 use crate::commands::write_json;
+use crate::metrics_log::MetricsLog;
 use crate::progress;
 
 /// Trains, then writes `model/`, `metrics.jsonl`, `pairwise_training.json` and, when
@@ -50,10 +49,8 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
             root.display()
         );
     }
-    let log_path = output.join("metrics.jsonl");
-    let mut log = std::io::BufWriter::new(fs_err::File::create(&log_path)?);
+    let mut log = MetricsLog::open(&output, false)?;
     let bar = progress::steps_bar(0);
-    let mut log_error = None;
     let every = config.schedule.log_every_steps.max(1);
     let summary = trainer.fit(&data, |report| {
         bar.set_position(report.step);
@@ -62,19 +59,11 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
             report.loss, report.lr, report.images_per_second
         ));
         if report.step % every == 0 || report.step == 1 {
-            if let Err(e) = serde_json::to_writer(&mut log, report)
-                .map_err(std::io::Error::from)
-                .and_then(|()| log.write_all(b"\n"))
-            {
-                log_error.get_or_insert(e);
-            }
+            log.write(report);
         }
     });
     bar.finish_and_clear();
-    log.flush()?;
-    if let Some(e) = log_error {
-        return Err(e).with_context(|| format!("cannot write {}", log_path.display()));
-    }
+    log.finish()?;
     let summary = summary?;
     let model_dir = output.join("model");
     let record = serde_json::json!({

@@ -1,7 +1,6 @@
 //! `pairwise train --config FILE` for `task = "fewshot"`: an image embedder trained on Omniglot
 //! episodes (ProtoNet, Proto-Triplet, ICNN) or on augmented views (SimCLR, AMCL).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -10,6 +9,7 @@ use pairwise_trainer::fewshot::{FewshotConfig, FewshotTrainer};
 use pairwise_trainer::DeviceChoice;
 
 use crate::commands::write_json;
+use crate::metrics_log::MetricsLog;
 use crate::progress;
 
 /// Command-line overrides of the experiment file.
@@ -43,10 +43,8 @@ pub(crate) fn run(config_path: &Path, overrides: &Overrides<'_>) -> anyhow::Resu
     let output: PathBuf = config.output.clone();
     let mut trainer = FewshotTrainer::new(config.clone(), device)?;
     fs_err::create_dir_all(&output)?;
-    let log_path = output.join("metrics.jsonl");
-    let mut log = std::io::BufWriter::new(fs_err::File::create(&log_path)?);
+    let mut log = MetricsLog::open(&output, false)?;
     let bar = progress::steps_bar(config.steps);
-    let mut log_error = None;
     let every = config.log_every_steps.max(1);
     let summary = trainer.fit(&data, |report| {
         bar.set_position(report.step);
@@ -55,19 +53,11 @@ pub(crate) fn run(config_path: &Path, overrides: &Overrides<'_>) -> anyhow::Resu
             report.loss, report.lr, report.images_per_second
         ));
         if report.step % every == 0 || report.step == config.steps {
-            if let Err(e) = serde_json::to_writer(&mut log, report)
-                .map_err(std::io::Error::from)
-                .and_then(|()| log.write_all(b"\n"))
-            {
-                log_error.get_or_insert(e);
-            }
+            log.write(report);
         }
     });
     bar.finish_and_clear();
-    log.flush()?;
-    if let Some(e) = log_error {
-        return Err(e).with_context(|| format!("cannot write {}", log_path.display()));
-    }
+    log.finish()?;
     let summary = summary?;
     let model_dir = output.join("model");
     trainer
