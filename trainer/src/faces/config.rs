@@ -9,7 +9,7 @@ use crate::error::{Result, TrainError};
 use crate::losses::{MarginHeadConfig, UnpgConfig};
 use crate::models::IResNetConfig;
 use crate::optim::AdamWConfig;
-use crate::train::{bad_config, parse_experiment, TaskKind};
+use crate::train::{bad_config, check_schedule, parse_experiment, TaskKind};
 
 /// A whole face-recognition training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,20 +161,8 @@ impl FacesConfig {
         if s.classes_per_batch < 2 || s.images_per_class < 1 {
             return bad("schedule: classes_per_batch must be >= 2, images_per_class >= 1".into());
         }
-        if s.epochs == 0 {
-            return bad("schedule.epochs must be at least 1".to_owned());
-        }
-        if !(0.0..1.0).contains(&s.warmup_ratio) {
-            return bad(format!(
-                "schedule.warmup_ratio must lie in [0, 1), got {}",
-                s.warmup_ratio
-            ));
-        }
-        if s.max_grad_norm.is_nan() || s.max_grad_norm <= 0.0 {
-            return bad(format!(
-                "schedule.max_grad_norm must be positive, got {}",
-                s.max_grad_norm
-            ));
+        if let Err(reason) = check_schedule(s.epochs, s.warmup_ratio, s.max_grad_norm) {
+            return bad(reason);
         }
         self.model.validate()?;
         self.head.validate()?;

@@ -77,6 +77,31 @@ pub(crate) fn parse_experiment<T: DeserializeOwned>(path: &Path) -> Result<T> {
     toml::from_str(&text).map_err(|e| bad_config(path, &e.to_string().trim().replace('\n', " ")))
 }
 
+/// Checks the `[schedule]` values every trainer shares: epochs, warm-up ratio, gradient clip.
+///
+/// # Errors
+/// A message naming the offending key.
+pub(crate) fn check_schedule(
+    epochs: usize,
+    warmup_ratio: f64,
+    max_grad_norm: f64,
+) -> std::result::Result<(), String> {
+    if epochs == 0 {
+        return Err("schedule.epochs must be at least 1".to_owned());
+    }
+    if !(0.0..1.0).contains(&warmup_ratio) {
+        return Err(format!(
+            "schedule.warmup_ratio must lie in [0, 1), got {warmup_ratio}"
+        ));
+    }
+    if max_grad_norm.is_nan() || max_grad_norm <= 0.0 {
+        return Err(format!(
+            "schedule.max_grad_norm must be positive, got {max_grad_norm}"
+        ));
+    }
+    Ok(())
+}
+
 /// The error of a configuration file that parsed but holds a value out of range.
 pub(crate) fn bad_config(path: &Path, reason: &dyn std::fmt::Display) -> TrainError {
     TrainError::BadConfig {
@@ -336,21 +361,7 @@ impl TrainConfig {
         if s.batch_size < 2 {
             return Err("schedule.batch_size must be at least 2 (in-batch negatives)".to_owned());
         }
-        if s.epochs == 0 {
-            return Err("schedule.epochs must be at least 1".to_owned());
-        }
-        if !(0.0..1.0).contains(&s.warmup_ratio) {
-            return Err(format!(
-                "schedule.warmup_ratio must lie in [0, 1), got {}",
-                s.warmup_ratio
-            ));
-        }
-        if s.max_grad_norm.is_nan() || s.max_grad_norm <= 0.0 {
-            return Err(format!(
-                "schedule.max_grad_norm must be positive, got {}",
-                s.max_grad_norm
-            ));
-        }
+        check_schedule(s.epochs, s.warmup_ratio, s.max_grad_norm)?;
         if self.model.max_length < 8 {
             return Err("model.max_length must be at least 8".to_owned());
         }

@@ -9,7 +9,7 @@ mod mining;
 mod seeded;
 mod trainer;
 
-pub(crate) use config::{bad_config, parse_experiment};
+pub(crate) use config::{bad_config, check_schedule, parse_experiment};
 pub use config::{
     CheckpointSettings, DataConfig, EvalMetric, EvalSettings, MiningMethod, MiningSettings,
     ModelConfig, ScheduleSettings, TaskKind, Towers, TrainConfig, HELD_OUT,
