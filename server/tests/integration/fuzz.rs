@@ -4,7 +4,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use crate::{router, state, test_config, tiny_documents, Call, Client, Running};
+use crate::{router, state, test_config, with_docs, Call, Client, Running};
 
 /// Field names and values the routes know, so random bodies get past the first checks.
 const KEYS: &[&str] = &[
@@ -139,23 +139,6 @@ async fn fuzz(client: &Client, rng: &mut StdRng, per_route: usize) {
             answer.status
         );
     }
-}
-
-async fn with_docs(client: &Client) {
-    assert_eq!(
-        client
-            .post("POST", "/v1/collections", &json!({"name": "docs"}))
-            .await
-            .status,
-        201
-    );
-    assert_eq!(
-        client
-            .post("PUT", "/v1/collections/docs/documents", &tiny_documents())
-            .await
-            .status,
-        200
-    );
 }
 
 #[tokio::test]

@@ -283,3 +283,21 @@ pub fn tiny_documents() -> Value {
         {"id": "dog", "text": "Dogs are loyal animals that bark at strangers.", "metadata": {"year": 2023, "tag": "animal"}}
     ]})
 }
+
+/// Creates the collection `docs` and fills it with [`tiny_documents`].
+pub async fn with_docs(client: &Client) {
+    assert_eq!(
+        client
+            .post("POST", "/v1/collections", &json!({"name": "docs"}))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        client
+            .post("PUT", "/v1/collections/docs/documents", &tiny_documents())
+            .await
+            .status,
+        200
+    );
+}

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::api::exercise_every_route;
-use crate::{state, test_config, tiny_documents, Call, Running};
+use crate::{state, test_config, with_docs, Call, Running};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_over_a_socket() {
@@ -20,20 +20,7 @@ async fn concurrent_searches_are_batched_and_all_answered() {
     config.encoder.max_wait_us = 20_000;
     let server = Running::start(state(config).await).await;
     let client = server.client();
-    assert_eq!(
-        client
-            .post("POST", "/v1/collections", &json!({"name": "docs"}))
-            .await
-            .status,
-        201
-    );
-    assert_eq!(
-        client
-            .post("PUT", "/v1/collections/docs/documents", &tiny_documents())
-            .await
-            .status,
-        200
-    );
+    with_docs(&client).await;
     let queries = [
         "Which animal purrs?",
         "How do spacecraft get into orbit?",
@@ -82,20 +69,7 @@ async fn shutdown_snapshots_and_releases_the_collections() {
     let dir = tempfile::tempdir().unwrap();
     let server = Running::start(state(test_config(dir.path())).await).await;
     let client = server.client();
-    assert_eq!(
-        client
-            .post("POST", "/v1/collections", &json!({"name": "docs"}))
-            .await
-            .status,
-        201
-    );
-    assert_eq!(
-        client
-            .post("PUT", "/v1/collections/docs/documents", &tiny_documents())
-            .await
-            .status,
-        200
-    );
+    with_docs(&client).await;
     server.stop().await;
     // The lock is released and the log was folded into a snapshot: nothing left to replay.
     let (collection, report) = pairwise_index::Collection::open(&dir.path().join("docs")).unwrap();
