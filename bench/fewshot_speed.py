@@ -2,14 +2,17 @@
 PyTorch loop, interleaved in one run on the same machine.
 
     fewshot_speed.py [--pairwise target/release/pairwise] [--config configs/omniglot-protonet.toml]
-                     [--steps 15] [--rounds 2] [--json docs/results/fewshot-speed-cpu.json]
+                     [--steps 15] [--rounds 2] [--device cpu|cuda]
+                     [--json docs/results/fewshot-speed-cpu.json]
 
 Both sides: Conv-4 (64 filters, BN, ReLU, max-pool) on 28x28 images, the config's N-way K-shot
 Q-query episodes from the background alphabets with rotations, ProtoNet cross-entropy over
 negative squared distances, AdamW (lr 1e-3, no weight decay, eps 1e-8), the same number of
 intra-op threads. Only the training loop is timed (episode sampling, batch assembly, forward,
 backward, optimiser step); loading and resizing the images is not, on either side. pairwise's
-figure is the `steps_per_second` it records in pairwise_training.json.
+figure is the `steps_per_second` it records in pairwise_training.json. On CUDA both sides keep
+the images in host memory and copy each episode's batch to the GPU, as pairwise does; the
+PyTorch loop synchronises before reading the clock.
 """
 
 import argparse
@@ -46,20 +49,22 @@ def load_background(path, side, rotations):
     return x.contiguous()
 
 
-def torch_loop(data, ways, shots, queries, steps, seed):
+def torch_loop(data, ways, shots, queries, steps, seed, device):
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    model = conv4()
+    model = conv4().to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0, eps=1e-8)
-    labels = torch.arange(ways).repeat_interleave(queries)
+    labels = torch.arange(ways).repeat_interleave(queries).to(device)
     model.train()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(steps):
         classes = rng.sample(range(data.shape[0]), ways)
         picks = [rng.sample(range(data.shape[1]), shots + queries) for _ in classes]
         support = torch.stack([data[c, p[:shots]] for c, p in zip(classes, picks)]).view(-1, 1, *data.shape[2:])
         query = torch.stack([data[c, p[shots:]] for c, p in zip(classes, picks)]).view(-1, 1, *data.shape[2:])
-        emb = model(torch.cat([support, query]))
+        emb = model(torch.cat([support, query]).to(device, non_blocking=True))
         protos = emb[: ways * shots].view(ways, shots, -1).mean(1)
         q = emb[ways * shots:]
         logits = -((q[:, None, :] - protos[None]) ** 2).sum(-1)
@@ -67,12 +72,14 @@ def torch_loop(data, ways, shots, queries, steps, seed):
         opt.zero_grad()
         loss.backward()
         opt.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     return steps / (time.perf_counter() - start)
 
 
-def pairwise_run(binary, config, steps, out):
+def pairwise_run(binary, config, steps, out, device):
     subprocess.run([binary, "train", "--config", config, "--max-steps", str(steps), "--output", out,
-                    "--device", "cpu"], check=True, stderr=subprocess.DEVNULL)
+                    "--device", device], check=True, stderr=subprocess.DEVNULL)
     record = json.loads((Path(out) / "pairwise_training.json").read_text())
     return record["summary"]["steps_per_second"], record["threads"], record["commit"]
 
@@ -83,6 +90,7 @@ def main():
     ap.add_argument("--config", default="configs/omniglot-protonet.toml")
     ap.add_argument("--steps", type=int, default=15)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--json")
     args = ap.parse_args()
     config = tomllib.loads(Path(args.config).read_text())
@@ -92,10 +100,11 @@ def main():
     ours, theirs, threads, commit = [], [], None, None
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
-            rate, threads, commit = pairwise_run(args.pairwise, args.config, args.steps, f"{tmp}/run{r}")
+            rate, threads, commit = pairwise_run(args.pairwise, args.config, args.steps, f"{tmp}/run{r}",
+                                                 args.device)
             ours.append(rate)
             torch.set_num_threads(threads)
-            theirs.append(torch_loop(data, ways, shots, queries, args.steps, seed=r))
+            theirs.append(torch_loop(data, ways, shots, queries, args.steps, r, torch.device(args.device)))
             print(f"round {r}: pairwise {ours[-1]:.3f} episodes/s, pytorch {theirs[-1]:.3f} episodes/s", flush=True)
     result = {
         "pairwise_episodes_per_second": statistics.median(ours),
@@ -106,7 +115,8 @@ def main():
         "steps_per_round": args.steps,
         "threads": threads,
         "torch": torch.__version__,
-        "device": "cpu",
+        "device": args.device,
+        "gpu": torch.cuda.get_device_name(0) if args.device == "cuda" else None,
         "config": args.config,
         "commit": commit,
     }

@@ -6,10 +6,13 @@
 #   bench/finetune.sh nli [SEEDS...]       # configs/nli-*.toml: SNLI -> zero-shot SciFact
 # SEEDS default to 1 2 3. LOSSES picks the configs (default "infonce mw"): each name X runs
 # configs/<experiment>-X.toml, e.g. LOSSES="mw-t05 mw-t10" bench/finetune.sh scifact 1 2 3.
-# PAIRWISE_BIN points at another build (default target/release/pairwise).
+# PAIRWISE_BIN points at another build (default target/release/pairwise). DEVICE=cuda trains and
+# evaluates on the GPU (bf16 autocast) and tags every file with "-cuda"; the default is the CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${PAIRWISE_BIN:-target/release/pairwise}
+DEVICE=${DEVICE:-cpu}
+tag=$([ "$DEVICE" = cpu ] || echo "-$DEVICE")
 experiment=${1:?usage: bench/finetune.sh scifact|nli [SEEDS...]}
 shift
 case "$experiment" in
@@ -25,10 +28,10 @@ for loss in "${losses[@]}"; do
 done
 for seed in "${seeds[@]}"; do
   for loss in "${losses[@]}"; do
-    run=runs/$experiment-$loss-seed$seed
-    "$BIN" train --config "configs/$experiment-$loss.toml" --seed "$seed" --output "$run" --device cpu
-    "$BIN" eval retrieval --model "$run/model" --device cpu --split test \
-      --json "docs/results/$eval_name-$loss-seed$seed.json" | grep -E "@10 |AUC"
-    cp "$run/pairwise_training.json" "docs/results/$experiment-train-$loss-seed$seed.json"
+    run=runs/$experiment-$loss-seed$seed$tag
+    "$BIN" train --config "configs/$experiment-$loss.toml" --seed "$seed" --output "$run" --device "$DEVICE"
+    "$BIN" eval retrieval --model "$run/model" --device "$DEVICE" --split test \
+      --json "docs/results/$eval_name-$loss-seed$seed$tag.json" | grep -E "@10 |AUC"
+    cp "$run/pairwise_training.json" "docs/results/$experiment-train-$loss-seed$seed$tag.json"
   done
 done
