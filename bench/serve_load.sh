@@ -19,6 +19,14 @@ PORT=${PORT:-18080}
 THREADS=${THREADS:-2}
 DATA=${DATA:-../shared/data/scifact}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+# GET a URL quietly, failing on an error status: curl where it exists, else Python.
+fetch() {
+  if command -v curl >/dev/null; then
+    curl -sf "$1"
+  else
+    python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "$1" 2>/dev/null
+  fi
+}
 
 mkdir -p "$WORK/data"
 if [ ! -d "$WORK/data/scifact/snapshots" ]; then
@@ -51,7 +59,7 @@ start_server() { # $1 = encoder max batch
     --max-batch "$1" 2> "$WORK/server-batch$1.log" &
   SERVER_PID=$!
   for _ in $(seq 1 600); do
-    if curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; then return 0; fi
+    if fetch "http://127.0.0.1:$PORT/readyz" >/dev/null; then return 0; fi
     sleep 0.2
   done
   echo "server did not become ready; see $WORK/server-batch$1.log" >&2
@@ -59,7 +67,7 @@ start_server() { # $1 = encoder max batch
 }
 
 route_mean_ms() { # mean in-server latency of the search route so far, from /metrics
-  curl -sf "http://127.0.0.1:$PORT/metrics" | python3 -c '
+  fetch "http://127.0.0.1:$PORT/metrics" | python3 -c '
 import sys
 s = c = 0.0
 for line in sys.stdin:
@@ -102,7 +110,7 @@ print(f'{(float(a_mean) * a_n - b_s) / (a_n - b_n):.2f}' if a_n > b_n else 'nan'
 }
 
 stage_means() { # mean latency per search stage so far, from /metrics
-  curl -sf "http://127.0.0.1:$PORT/metrics" | python3 -c '
+  fetch "http://127.0.0.1:$PORT/metrics" | python3 -c '
 import sys, re
 sums, counts = {}, {}
 for line in sys.stdin:
