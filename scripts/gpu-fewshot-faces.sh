@@ -53,10 +53,11 @@ for variant in "0 10 4" "1 10 4" "0 30 8" "1 30 8"; do
     >/dev/null 2>>"$RUNS/$name.log" || log "verify $name failed"
 done
 
-# Step 3 runs six trainings at once; assume they share the GPU evenly and that a 60-way 5-shot
+# Step 3 runs six trainings at once; assume they share the GPU like four (each also waits on its
+# own CPU work) and that a 60-way 5-shot
 # episode (600 images) costs three of the 20-way episodes (200 images) timed in step 1.
-steps=${STEPS:-$("$PY" -c "print(int(min(10000, max(300, $rate / 3 * $BUDGET / 6))))")}
-contrastive_steps=${STEPS:-$("$PY" -c "print(int(min(3000, max(200, $rate / 3 * $BUDGET / 6))))")}
+steps=${STEPS:-$("$PY" -c "print(int(min(10000, max(300, $rate / 3 * $BUDGET / 4))))")}
+contrastive_steps=${STEPS:-$("$PY" -c "print(int(min(3000, max(200, $rate / 3 * $BUDGET / 4))))")}
 log "3. Omniglot trainings: $steps episodes each (speed $rate episodes/s), $contrastive_steps contrastive steps"
 evaluate() { # name ways shots [--rotations]
   local tag=$1-$2w$3s${4:+-rot}
@@ -67,7 +68,7 @@ evaluate() { # name ways shots [--rotations]
 train_and_evaluate() { # name steps settings...
   local name=$1 n=$2
   shift 2
-  timeout $((BUDGET * 2)) "$BIN" train --config "configs/omniglot-$name.toml" --max-steps "$n" \
+  timeout $((BUDGET * 8 / 5)) "$BIN" train --config "configs/omniglot-$name.toml" --max-steps "$n" \
     --output "$RUNS/omniglot-$name" --device "$DEVICE" 2> "$RUNS/omniglot-$name.log" \
     || { log "training $name failed"; tail -3 "$RUNS/omniglot-$name.log" >&2; return; }
   cp "$RUNS/omniglot-$name/pairwise_training.json" "$RES/fewshot-gpu-train-$name.json"
