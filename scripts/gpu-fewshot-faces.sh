@@ -14,7 +14,9 @@
 #
 # Env: PAIRWISE_BIN (default target/release/pairwise), PYTHON_BENCH (a python with torch, default
 # .venv/bin/python), TRAIN_SECONDS (wall budget of step 3's training, default 180), RUNS_DIR
-# (default runs/gpu). Data from ../shared/data. For a dry run of the script on a CPU:
+# (default runs/gpu), FACES=0 skips step 2, FEWSHOT_RUNS picks step 3's configs (default
+# "protonet-paper protonet-paper-1shot proto-triplet-paper icnn-paper simclr-gpu amcl-gpu").
+# Data from ../shared/data. For a dry run of the script on a CPU:
 #   DEVICE=cpu SPEED_STEPS=2 SPEED_ROUNDS=1 STEPS=3 EPISODES=5 FACE_EPOCHS=1 scripts/gpu-fewshot-faces.sh /tmp/res
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +43,8 @@ orl_config() { # unpg(0|1) classes images_per_class
     ${FACE_EPOCHS:+-e "s/^epochs = .*/epochs = $FACE_EPOCHS/"} configs/faces-orl-arcface.toml
   [ "$1" = 1 ] && printf '\n[unpg]\nwhisker = 1.5\n'
 }
-for variant in "0 10 4" "1 10 4" "0 30 8" "1 30 8"; do
+[ "${FACES:-1}" = 0 ] && face_variants=() || face_variants=("0 10 4" "1 10 4" "0 30 8" "1 30 8")
+for variant in "${face_variants[@]}"; do
   read -r unpg classes k <<<"$variant"
   name=faces-orl-arcface$([ "$unpg" = 1 ] && echo -unpg)-b$((classes * k))
   orl_config $variant > "$RUNS/$name.toml"
@@ -78,14 +81,13 @@ train_and_evaluate() { # name steps settings...
   done
   log "done: $name"
 }
-all="5 1|5 5|20 1|20 5"
-IFS='|' read -r -a four <<<"$all"
-train_and_evaluate protonet-paper "$steps" "${four[@]}" &
-train_and_evaluate protonet-paper-1shot "$steps" "5 1" "20 1" &
-train_and_evaluate proto-triplet-paper "$steps" "${four[@]}" &
-train_and_evaluate icnn-paper "$steps" "${four[@]}" &
-train_and_evaluate simclr-gpu "$contrastive_steps" "5 1" &
-train_and_evaluate amcl-gpu "$contrastive_steps" "5 1" &
+for name in ${FEWSHOT_RUNS:-protonet-paper protonet-paper-1shot proto-triplet-paper icnn-paper simclr-gpu amcl-gpu}; do
+  case $name in
+    *-1shot) train_and_evaluate "$name" "$steps" "5 1" "20 1" & ;;
+    simclr* | amcl*) train_and_evaluate "$name" "$contrastive_steps" "5 1" & ;;
+    *) train_and_evaluate "$name" "$steps" "5 1" "5 5" "20 1" "20 5" & ;;
+  esac
+done
 wait
 timeout 60 "$BIN" eval fewshot --model "$RUNS/omniglot-protonet-paper-1shot/model" --official-runs \
   --device "$DEVICE" --json "$RES/fewshot-gpu-protonet-paper-1shot-official-runs.json" >/dev/null \

@@ -13,6 +13,7 @@ use tch::{Device, Tensor};
 
 use crate::error::{Result, TrainError};
 use crate::fewshot::{FewshotConfig, FewshotMethod, ImageEncoder};
+use crate::losses::common::class_major_labels;
 use crate::losses::{ContrastiveHeads, EpisodeEmbeddings, EpisodeLoss, EpisodeObjective};
 use crate::optim::{clip_grad_norm, AdamW};
 
@@ -30,8 +31,9 @@ pub struct FewshotStepReport {
     pub loss: f64,
     /// The learning rate used.
     pub lr: f64,
-    /// The global gradient norm before clipping.
-    pub grad_norm: f64,
+    /// The global gradient norm before clipping; `None` when the run does not clip
+    /// (`max_grad_norm` unset), which saves a device sync per step.
+    pub grad_norm: Option<f64>,
     /// Images embedded per second in this step (augmentation included).
     pub images_per_second: f64,
 }
@@ -181,16 +183,19 @@ impl FewshotTrainer {
             };
             self.optimizer.zero_grad()?;
             loss.f_backward()?;
-            let grad_norm = clip_grad_norm(
-                self.optimizer.tensors(),
-                self.config.max_grad_norm.unwrap_or(f64::INFINITY),
-            )?;
+            // The global norm costs a reduction per parameter and a device sync: only clipping
+            // pays for it. Without it a non-finite gradient shows as a non-finite loss one step on.
+            let grad_norm = self
+                .config
+                .max_grad_norm
+                .map(|max| clip_grad_norm(self.optimizer.tensors(), max))
+                .transpose()?;
             let value = loss.f_double_value(&[])?;
-            if !value.is_finite() || !grad_norm.is_finite() {
+            if !value.is_finite() || grad_norm.is_some_and(|norm| !norm.is_finite()) {
                 return Err(TrainError::NonFiniteLoss {
                     step: step + 1,
                     loss: value,
-                    grad_norm,
+                    grad_norm: grad_norm.unwrap_or(f64::NAN),
                     kept: "nothing: image runs keep no checkpoint".to_owned(),
                 });
             }
@@ -262,14 +267,17 @@ impl FewshotTrainer {
         let embedded = self.encoder.forward_t(&images, true)?;
         let n_support = i64::try_from(episode.support.len()).unwrap_or(0);
         let n_query = i64::try_from(episode.query.len()).unwrap_or(0);
-        let labels: Vec<i64> = (0..shape.ways)
-            .flat_map(|class| std::iter::repeat_n(i64::try_from(class).unwrap_or(0), shape.queries))
-            .collect();
+        let ways = i64::try_from(shape.ways).unwrap_or(0);
         let batch = EpisodeEmbeddings {
             support: embedded.f_narrow(0, 0, n_support)?,
             query: embedded.f_narrow(0, n_support, n_query)?,
-            query_labels: Tensor::f_from_slice(&labels)?.f_to_device(self.encoder.device())?,
-            ways: i64::try_from(shape.ways).unwrap_or(0),
+            // Built on the device: no host-to-device copy (and its stream sync) per episode.
+            query_labels: class_major_labels(
+                ways,
+                i64::try_from(shape.queries).unwrap_or(0),
+                self.encoder.device(),
+            )?,
+            ways,
             shots: i64::try_from(shape.shots).unwrap_or(0),
         };
         Ok((loss.forward(&batch)?, items.len()))

@@ -45,7 +45,7 @@
 //! ```
 
 mod amcl;
-mod common;
+pub(crate) mod common;
 mod config;
 mod episode;
 mod episode_config;

@@ -284,6 +284,9 @@ pub struct ScheduleSettings {
     pub seed: u64,
     /// Write a metrics line every this many steps.
     pub log_every_steps: u64,
+    /// On CUDA, run the forward pass and the loss under bf16 autocast (weights, gradients and
+    /// the optimiser stay f32); `false` trains in f32 throughout. Ignored on the CPU.
+    pub bf16_autocast: bool,
 }
 
 impl Default for TrainConfig {
@@ -335,6 +338,7 @@ impl Default for ScheduleSettings {
             max_grad_norm: 1.0,
             seed: 42,
             log_every_steps: 10,
+            bf16_autocast: true,
         }
     }
 }

@@ -505,7 +505,8 @@ impl Trainer {
             .iter()
             .flat_map(|e| e.negatives.iter().take(per_query).map(String::as_str))
             .collect();
-        let autocast = matches!(self.query.device(), Device::Cuda(_));
+        let autocast =
+            self.config.schedule.bf16_autocast && matches!(self.query.device(), Device::Cuda(_));
         let documents = self.document_encoder();
         let loss = tch::autocast(autocast, || -> Result<Tensor> {
             let embed_batch = EmbeddingBatch {
