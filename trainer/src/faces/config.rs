@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
+use crate::faces::FaceBackboneConfig;
 use crate::losses::{MarginHeadConfig, UnpgConfig};
-use crate::models::IResNetConfig;
 use crate::optim::AdamWConfig;
 use crate::train::{bad_config, check_schedule, parse_experiment, TaskKind};
 
@@ -22,8 +22,9 @@ pub struct FacesConfig {
     pub output: PathBuf,
     /// The training images.
     pub data: FaceDataConfig,
-    /// The backbone; `input_size` and `in_channels` also fix how images are decoded.
-    pub model: IResNetConfig,
+    /// The backbone (`type = "iresnet"`, the default, or `"efficientnet_lite0"`); its
+    /// `input_size` and `in_channels` also fix how images are decoded.
+    pub model: FaceBackboneConfig,
     /// The margin head (ArcFace or CosFace).
     pub head: MarginHeadConfig,
     /// UNPG on top of the head, when present.
@@ -90,7 +91,7 @@ impl Default for FacesConfig {
             task: TaskKind::Faces,
             output: PathBuf::from("runs/faces"),
             data: FaceDataConfig::default(),
-            model: IResNetConfig::default(),
+            model: FaceBackboneConfig::default(),
             head: MarginHeadConfig::default(),
             unpg: None,
             optim: AdamWConfig {

@@ -1,7 +1,9 @@
-//! [`FaceModel`]: a face embedder (an [`IResNet`]) with its model folder,
+//! [`FaceModel`]: a face embedder (an iResNet or EfficientNet-Lite0, see [`FaceBackboneConfig`])
+//! with its model folder,
 //!
 //! ```text
-//! <dir>/model.safetensors   backbone weights (f32, insightface names, no classifier head)
+//! <dir>/model.safetensors   backbone weights (f32; insightface names for the iResNet, the
+//!                           reference's for EfficientNet-Lite0 plus `neck.*`; no class head)
 //! <dir>/face_model.json     architecture, input size and channels, pixel normalisation
 //! ```
 
@@ -12,25 +14,26 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::error::{Result, TrainError};
-use crate::models::{IResNet, IResNetConfig};
+use crate::faces::backbone::{EfficientNetFaceConfig, FaceBackboneConfig, FaceNet};
+use crate::models::{load_imagenet_weights, IResNetConfig};
 
 /// The JSON file of a face model folder.
 pub const FACE_MODEL_FILE: &str = "face_model.json";
 /// The weights file of a face model folder.
 pub const FACE_WEIGHTS_FILE: &str = "model.safetensors";
 
-/// Pixels `v` in `[0, 255]` enter the network as `(v / 255 - MEAN) / STD`.
-const PIXEL_MEAN: f64 = 0.5;
-const PIXEL_STD: f64 = 0.5;
-
 /// What `face_model.json` holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaceModelFile {
-    /// Always `iresnet` today.
+    /// `iresnet` or `efficientnet_lite0`.
     pub architecture: String,
-    /// The backbone's shape (input size and channels included).
-    pub iresnet: IResNetConfig,
+    /// The iResNet's shape (input size and channels included), for `iresnet`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iresnet: Option<IResNetConfig>,
+    /// EfficientNet-Lite0's input and neck, for `efficientnet_lite0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efficientnet_lite0: Option<EfficientNetFaceConfig>,
     /// Pixel normalisation `[mean, std]` applied to values scaled to `[0, 1]`.
     pub normalization: [f64; 2],
     /// How it was trained (the run's config), for the record.
@@ -42,7 +45,8 @@ pub struct FaceModelFile {
 #[derive(Debug)]
 pub struct FaceModel {
     vs: nn::VarStore,
-    net: IResNet,
+    config: FaceBackboneConfig,
+    net: FaceNet,
 }
 
 impl FaceModel {
@@ -50,10 +54,27 @@ impl FaceModel {
     ///
     /// # Errors
     /// An invalid configuration.
-    pub fn new(config: IResNetConfig, device: Device) -> Result<Self> {
+    pub fn new(config: FaceBackboneConfig, device: Device) -> Result<Self> {
         let vs = nn::VarStore::new(device);
-        let net = IResNet::new(&vs.root(), config)?;
-        Ok(Self { vs, net })
+        let net = FaceNet::new(&vs.root(), &config)?;
+        Ok(Self { vs, config, net })
+    }
+
+    /// Like [`new`](Self::new), then the ImageNet weights into the trunk when the config names
+    /// them (`imagenet_weights` of EfficientNet-Lite0); the neck stays random.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new); a missing or mismatched weights file.
+    pub fn initialised(config: FaceBackboneConfig, device: Device) -> Result<Self> {
+        let model = Self::new(config, device)?;
+        if let FaceBackboneConfig::EfficientNetLite0(EfficientNetFaceConfig {
+            imagenet_weights: Some(path),
+            ..
+        }) = &model.config
+        {
+            load_imagenet_weights(&model.vs, path)?;
+        }
+        Ok(model)
     }
 
     /// Loads a model folder written by [`save`](Self::save).
@@ -79,13 +100,24 @@ impl FaceModel {
                     reason: e.to_string(),
                 }
             })?;
-        if file.architecture != "iresnet" {
-            return Err(TrainError::BadConfig {
-                path: json,
-                reason: format!("unknown architecture {:?}", file.architecture),
-            });
-        }
-        let mut model = Self::new(file.iresnet, device)?;
+        let config = match (
+            file.architecture.as_str(),
+            file.iresnet,
+            file.efficientnet_lite0,
+        ) {
+            ("iresnet", Some(c), _) => FaceBackboneConfig::IResNet(c),
+            ("efficientnet_lite0", _, Some(c)) => FaceBackboneConfig::EfficientNetLite0(c),
+            (other, ..) => {
+                return Err(TrainError::BadConfig {
+                    path: json,
+                    reason: format!(
+                        "unknown architecture {other:?}, or its section is missing \
+                         (iresnet or efficientnet_lite0)"
+                    ),
+                })
+            }
+        };
+        let mut model = Self::new(config, device)?;
         model
             .vs
             .load(&weights)
@@ -118,10 +150,15 @@ impl FaceModel {
             })
             .collect::<Result<_>>()?;
         Tensor::write_safetensors(&tensors, dir.join(FACE_WEIGHTS_FILE))?;
+        let (iresnet, efficientnet_lite0) = match &self.config {
+            FaceBackboneConfig::IResNet(c) => (Some(c.clone()), None),
+            FaceBackboneConfig::EfficientNetLite0(c) => (None, Some(c.clone())),
+        };
         let file = FaceModelFile {
-            architecture: "iresnet".to_owned(),
-            iresnet: self.net.config().clone(),
-            normalization: [PIXEL_MEAN, PIXEL_STD],
+            architecture: self.config.architecture().to_owned(),
+            iresnet,
+            efficientnet_lite0,
+            normalization: self.config.normalization(),
             training,
         };
         let text = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
@@ -134,9 +171,21 @@ impl FaceModel {
         &self.vs
     }
 
-    /// The backbone.
-    pub fn net(&self) -> &IResNet {
-        &self.net
+    /// The backbone's configuration.
+    pub fn config(&self) -> &FaceBackboneConfig {
+        &self.config
+    }
+
+    /// Embeddings of a normalised batch ([`images_to_tensor`](Self::images_to_tensor)),
+    /// with batch-norm statistics updated and dropout on when `train`.
+    ///
+    /// # Shapes
+    /// `[n, C, H, W]` → `[n, embedding_dim]`.
+    ///
+    /// # Errors
+    /// libtorch errors.
+    pub fn forward_t(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        self.net.forward_t(xs, train)
     }
 
     /// The device the weights live on.
@@ -147,11 +196,11 @@ impl FaceModel {
     /// How images must be decoded for this model: its input size and channels, resized when
     /// they differ, after an optional centre crop.
     pub fn image_options(&self, center_crop: Option<[u32; 2]>) -> ImageOptions {
-        let config = self.net.config();
+        let [height, width] = self.config.input_size();
         ImageOptions {
-            width: u32::try_from(config.input_size[1]).unwrap_or(0),
-            height: u32::try_from(config.input_size[0]).unwrap_or(0),
-            channels: if config.in_channels == 3 {
+            width: u32::try_from(width).unwrap_or(0),
+            height: u32::try_from(height).unwrap_or(0),
+            channels: if self.config.in_channels() == 3 {
                 Channels::Rgb
             } else {
                 Channels::Grey
@@ -189,14 +238,15 @@ impl FaceModel {
             pixels.extend_from_slice(&image.pixels);
         }
         let n = i64::try_from(images.len()).unwrap_or(0);
-        let [h, w] = self.net.config().input_size;
+        let [h, w] = self.config.input_size();
+        let [mean, std] = self.config.normalization();
         Ok(Tensor::f_from_slice(&pixels)?
-            .f_view([n, self.net.config().in_channels, h, w])?
+            .f_view([n, self.config.in_channels(), h, w])?
             .f_to_device(device)?
             .f_to_kind(Kind::Float)?
             .f_div_scalar(255.0)?
-            .f_sub_scalar(PIXEL_MEAN)?
-            .f_div_scalar(PIXEL_STD)?)
+            .f_sub_scalar(mean)?
+            .f_div_scalar(std)?)
     }
 
     /// Embeddings for evaluation (batch-norm statistics frozen, no dropout, no gradient), in
@@ -227,14 +277,14 @@ impl FaceModel {
 mod tests {
     use super::*;
 
-    fn tiny() -> IResNetConfig {
-        IResNetConfig {
+    fn tiny() -> FaceBackboneConfig {
+        FaceBackboneConfig::IResNet(IResNetConfig {
             input_size: [16, 16],
             widths: vec![4, 8],
             blocks: vec![1, 1],
             embedding_dim: 6,
             ..IResNetConfig::default()
-        }
+        })
     }
 
     fn image(value: u8, channels: Channels) -> Image {

@@ -165,7 +165,7 @@ impl FaceTrainer {
         config.validate()?;
         let device = device.resolve()?;
         tch::manual_seed(i64::try_from(config.schedule.seed % (1 << 62)).unwrap_or(0));
-        let model = FaceModel::new(config.model.clone(), device)?;
+        let model = FaceModel::initialised(config.model.clone(), device)?;
         let loss: Box<dyn ClassificationLoss> = match config.unpg {
             Some(unpg) => Box::new(Unpg::new(config.head, unpg)?),
             None => Box::new(MarginSoftmax::new(config.head)?),
@@ -196,7 +196,7 @@ impl FaceTrainer {
     /// Creates the class weights (`N(0, 0.01)`, as insightface) for `classes` identities and
     /// the optimiser over backbone and head.
     fn init_head(&mut self, classes: usize) -> Result<()> {
-        let dim = self.config.model.embedding_dim;
+        let dim = self.config.model.embedding_dim();
         let classes = i64::try_from(classes).unwrap_or(i64::MAX);
         self.head_weight = (self.head_vs.root() / "head").var(
             "weight",
@@ -319,7 +319,7 @@ impl FaceTrainer {
             xs = xs.f_flip([3])?.f_where_self(&flip, &xs)?;
         }
         let y = labels.f_index_select(0, index)?;
-        let features = self.model.net().forward_t(&xs, true)?;
+        let features = self.model.forward_t(&xs, true)?;
         let tick = Instant::now();
         let loss = self.loss.forward(&features, &self.head_weight, &y)?;
         if let Device::Cuda(ordinal) = xs.device() {
