@@ -320,10 +320,10 @@ mod tests {
     #[test]
     fn type_defaults_to_iresnet_and_round_trips() {
         let c = parse("input_size = [32, 32]\nwidths = [8, 16]\nblocks = [1, 1]").unwrap();
-        let FaceBackboneConfig::IResNet(ref r) = c else {
-            panic!("{c:?}")
-        };
-        assert_eq!((r.input_size, r.widths.clone()), ([32, 32], vec![8, 16]));
+        assert!(
+            matches!(&c, FaceBackboneConfig::IResNet(r) if r.input_size == [32, 32] && r.widths == [8, 16]),
+            "{c:?}"
+        );
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(
             serde_json::from_str::<FaceBackboneConfig>(&json).unwrap(),
