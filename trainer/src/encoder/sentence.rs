@@ -122,6 +122,11 @@ impl SentenceEncoder {
         self.vs.freeze();
     }
 
+    /// Runs the encoder's matrix products in `kind` (see [`BertModel::set_matmul_kind`]).
+    pub fn set_matmul_kind(&mut self, kind: Option<tch::Kind>) {
+        self.model.set_matmul_kind(kind);
+    }
+
     /// Writes a sentence-transformers model folder: the weights as `model.safetensors` (f32,
     /// Hugging Face names) and the loaded folder's configs and tokenizer. Files are written
     /// into a temporary sibling folder that then replaces `dir`, so an existing model there is

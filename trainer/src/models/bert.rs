@@ -241,7 +241,13 @@ impl SelfAttention {
 
     /// # Shapes
     /// `xs: [B, L, H]`, `keep: [B, 1, 1, L]` (bool, true = attend) → `[B, L, H]`.
-    fn forward_t(&self, xs: &Tensor, keep: &Tensor, train: bool) -> Result<Tensor> {
+    fn forward_t(
+        &self,
+        xs: &Tensor,
+        keep: &Tensor,
+        train: bool,
+        matmul: Option<Kind>,
+    ) -> Result<Tensor> {
         let (b, l) = (xs.size()[0], xs.size()[1]);
         // One GEMM for Q, K and V: the three projections share their input.
         let weight = Tensor::f_cat(&[&self.query.ws, &self.key.ws, &self.value.ws], 0)?;
@@ -250,8 +256,7 @@ impl SelfAttention {
             [Some(q), Some(k), Some(v)] => Some(Tensor::f_cat(&[q, k, v], 0)?),
             _ => None,
         };
-        let qkv = xs
-            .f_linear(&weight, bias.as_ref())?
+        let qkv = dense(xs, &weight, bias.as_ref(), matmul)?
             .f_view([b, l, 3, self.num_heads, self.head_dim])?
             .f_permute([2, 0, 3, 1, 4])?;
         let (q, k, v) = (qkv.f_get(0)?, qkv.f_get(1)?, qkv.f_get(2)?);
@@ -270,11 +275,43 @@ impl SelfAttention {
             context
                 .f_transpose(1, 2)?
                 .f_reshape([b, l, self.num_heads * self.head_dim])?;
-        let projected = self
-            .output
-            .forward(&context)
+        let projected = to_kind_of(linear(&self.output, &context, matmul)?, xs)?
             .f_dropout(self.hidden_dropout, train)?;
         Ok(self.output_norm.forward(&residual_add(projected, xs)?))
+    }
+}
+
+/// `xs · weightᵀ + bias`; with `matmul = Some(kind)` the product runs in `kind` (e.g. bf16 on
+/// CPUs with AMX) on copies of the operands and the result stays in `kind`, as under autocast:
+/// attention and the activation run in it too, and [`to_kind_of`] brings a result back before
+/// each residual sum and layer norm. The weights and their gradients stay f32.
+fn dense(
+    xs: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    matmul: Option<Kind>,
+) -> Result<Tensor> {
+    match matmul {
+        None => Ok(xs.f_linear(weight, bias)?),
+        Some(kind) => {
+            let bias = bias.map(|b| b.f_to_kind(kind)).transpose()?;
+            Ok(xs
+                .f_to_kind(kind)?
+                .f_linear(&weight.f_to_kind(kind)?, bias.as_ref())?)
+        }
+    }
+}
+
+fn linear(layer: &nn::Linear, xs: &Tensor, matmul: Option<Kind>) -> Result<Tensor> {
+    dense(xs, &layer.ws, layer.bs.as_ref(), matmul)
+}
+
+/// `t` in the kind of `like` (a no-op without mixed precision).
+fn to_kind_of(t: Tensor, like: &Tensor) -> Result<Tensor> {
+    if t.kind() == like.kind() {
+        Ok(t)
+    } else {
+        Ok(t.f_to_kind(like.kind())?)
     }
 }
 
@@ -310,14 +347,18 @@ impl Layer {
         }
     }
 
-    fn forward_t(&self, xs: &Tensor, keep: &Tensor, train: bool) -> Result<Tensor> {
-        let attended = self.attention.forward_t(xs, keep, train)?;
+    fn forward_t(
+        &self,
+        xs: &Tensor,
+        keep: &Tensor,
+        train: bool,
+        matmul: Option<Kind>,
+    ) -> Result<Tensor> {
+        let attended = self.attention.forward_t(xs, keep, train, matmul)?;
         let hidden = self
             .activation
-            .apply(self.intermediate.forward(&attended))?;
-        let out = self
-            .output
-            .forward(&hidden)
+            .apply(linear(&self.intermediate, &attended, matmul)?)?;
+        let out = to_kind_of(linear(&self.output, &hidden, matmul)?, &attended)?
             .f_dropout(self.dropout, train)?;
         Ok(self.output_norm.forward(&residual_add(out, &attended)?))
     }
@@ -329,6 +370,7 @@ pub struct BertModel {
     embeddings: Embeddings,
     layers: Vec<Layer>,
     config: BertConfig,
+    matmul: Option<Kind>,
 }
 
 impl BertModel {
@@ -343,7 +385,15 @@ impl BertModel {
             embeddings: Embeddings::new(&(path / "embeddings"), config),
             layers,
             config: config.clone(),
+            matmul: None,
         }
+    }
+
+    /// Runs the dense layers' matrix products in `kind` (`None`: in the weights' kind). With
+    /// f32 weights and `Some(Kind::BFloat16)` this is mixed precision for CPUs with bf16
+    /// matrix units (AMX): f32 master weights and gradients, bf16 products.
+    pub fn set_matmul_kind(&mut self, kind: Option<Kind>) {
+        self.matmul = kind;
     }
 
     /// The configuration the model was built from.
@@ -382,7 +432,7 @@ impl BertModel {
         let keep = attention_mask.f_gt(0)?.f_view([shape[0], 1, 1, shape[1]])?;
         let mut xs = self.embeddings.forward_t(input_ids, train)?;
         for layer in &self.layers {
-            xs = layer.forward_t(&xs, &keep, train)?;
+            xs = layer.forward_t(&xs, &keep, train, self.matmul)?;
         }
         Ok(xs)
     }

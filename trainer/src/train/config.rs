@@ -287,6 +287,10 @@ pub struct ScheduleSettings {
     /// On CUDA, run the forward pass and the loss under bf16 autocast (weights, gradients and
     /// the optimiser stay f32); `false` trains in f32 throughout. Ignored on the CPU.
     pub bf16_autocast: bool,
+    /// On the CPU, run the encoder's matrix products in bf16 (weights, gradients, the optimiser
+    /// and everything between the products stay f32): faster on CPUs with bf16 matrix units
+    /// (Intel AMX, AVX512-BF16), slower elsewhere. Ignored on CUDA (see `bf16_autocast`).
+    pub cpu_bf16_matmul: bool,
 }
 
 impl Default for TrainConfig {
@@ -339,6 +343,7 @@ impl Default for ScheduleSettings {
             seed: 42,
             log_every_steps: 10,
             bf16_autocast: true,
+            cpu_bf16_matmul: false,
         }
     }
 }

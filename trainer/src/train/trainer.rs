@@ -194,6 +194,9 @@ impl Trainer {
             .map(|dir| {
                 let mut encoder = SentenceEncoder::load(dir, options)?;
                 encoder.unfreeze();
+                if config.schedule.cpu_bf16_matmul && encoder.device() == Device::Cpu {
+                    encoder.set_matmul_kind(Some(tch::Kind::BFloat16));
+                }
                 Ok(encoder)
             })
             .collect::<Result<Vec<_>>>()?;

@@ -118,3 +118,28 @@ fn empty_input_gives_empty_embeddings() {
     let none: [&str; 0] = [];
     assert!(encoder.encode(&none).unwrap().is_empty());
 }
+
+#[test]
+fn bf16_matrix_products_stay_close_to_f32_and_keep_f32_weights() {
+    let _turn = crate::rng_turn();
+    let texts = [
+        "A man is eating food.",
+        "A man is riding a horse on a beach at sunset.",
+    ];
+    let reference = cpu_encoder().encode(&texts).unwrap();
+    let mut mixed = cpu_encoder();
+    mixed.set_matmul_kind(Some(tch::Kind::BFloat16));
+    let e = mixed.encode(&texts).unwrap();
+    for row in 0..texts.len() {
+        let c = cosine(reference.row(row).unwrap(), e.row(row).unwrap());
+        // bf16 keeps 8 bits of mantissa: the embedding moves, its direction barely does.
+        assert!(c > 0.999, "row {row}: cosine {c}");
+        assert!(
+            c < 1.0 - 1e-9,
+            "row {row}: bf16 products changed nothing ({c})"
+        );
+    }
+    for (name, t) in mixed.var_store().variables() {
+        assert_eq!(t.kind(), tch::Kind::Float, "{name}");
+    }
+}
