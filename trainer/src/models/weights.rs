@@ -32,10 +32,24 @@ pub struct WeightsReport {
 /// [`TrainError::BadWeights`] when a variable is missing from the file or its shape differs;
 /// [`TrainError::MissingFile`] when the file does not exist.
 pub fn load_safetensors(vs: &mut VarStore, path: &Path) -> Result<WeightsReport> {
+    load_safetensors_where(vs, path, "model weights", |_| true)
+}
+
+/// Like [`load_safetensors`], for the variables whose name passes `wanted` only (the others
+/// keep their values); `what` names the file in a missing-file error.
+///
+/// # Errors
+/// As [`load_safetensors`].
+pub(crate) fn load_safetensors_where(
+    vs: &VarStore,
+    path: &Path,
+    what: &'static str,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<WeightsReport> {
     if !path.is_file() {
         return Err(TrainError::MissingFile {
             path: path.to_path_buf(),
-            what: "model weights",
+            what,
         });
     }
     let bad = |reason: String| TrainError::BadWeights {
@@ -46,7 +60,11 @@ pub fn load_safetensors(vs: &mut VarStore, path: &Path) -> Result<WeightsReport>
         .map_err(|e| bad(format!("not a readable safetensors file: {e}")))?;
     let tensors: HashMap<String, Tensor> = tensors.into_iter().collect();
     // Sorted, so that the first reported problem is the same on every run.
-    let wanted: std::collections::BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
+    let wanted: std::collections::BTreeMap<String, Tensor> = vs
+        .variables()
+        .into_iter()
+        .filter(|(name, _)| wanted(name))
+        .collect();
     let prefix = KNOWN_PREFIXES
         .iter()
         .copied()
