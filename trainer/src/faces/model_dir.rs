@@ -314,6 +314,43 @@ mod tests {
     }
 
     #[test]
+    fn efficientnet_models_save_and_load_with_their_normalisation() {
+        let config = FaceBackboneConfig::EfficientNetLite0(EfficientNetFaceConfig {
+            in_channels: 1,
+            input_size: [32, 32],
+            embedding_dim: 8,
+            dropout: 0.0,
+            imagenet_weights: None,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let model = FaceModel::new(config.clone(), Device::Cpu).unwrap();
+        let images = [image32(10), image32(200)];
+        let refs: Vec<&Image> = images.iter().collect();
+        let before = model.embed(&refs, false, 2).unwrap();
+        model.save(dir.path(), None).unwrap();
+        let file: FaceModelFile = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(FACE_MODEL_FILE)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(file.architecture, "efficientnet_lite0");
+        assert_eq!(file.normalization, [127.0 / 255.0, 128.0 / 255.0]);
+        assert!(file.iresnet.is_none());
+        let loaded = FaceModel::load(dir.path(), Device::Cpu).unwrap();
+        assert_eq!(loaded.config(), &config);
+        assert_eq!(loaded.embed(&refs, false, 2).unwrap(), before);
+        assert_eq!(before[0].len(), 8);
+    }
+
+    fn image32(value: u8) -> Image {
+        Image {
+            width: 32,
+            height: 32,
+            channels: Channels::Grey,
+            pixels: vec![value; 32 * 32],
+        }
+    }
+
+    #[test]
     fn wrong_channels_and_missing_files_are_errors() {
         let model = FaceModel::new(tiny(), Device::Cpu).unwrap();
         let rgb = image(1, Channels::Rgb);
