@@ -289,7 +289,8 @@ pub struct ScheduleSettings {
     pub bf16_autocast: bool,
     /// On the CPU, run the encoder's matrix products in bf16 (weights, gradients, the optimiser
     /// and everything between the products stay f32): faster on CPUs with bf16 matrix units
-    /// (Intel AMX, AVX512-BF16), slower elsewhere. Ignored on CUDA (see `bf16_autocast`).
+    /// (Intel AMX, AVX512-BF16), slower elsewhere. Ignored on CUDA (see `bf16_autocast`). The
+    /// `[eval]` runs during training use the same products; the saved model is plain f32.
     pub cpu_bf16_matmul: bool,
 }
 
