@@ -8,8 +8,17 @@ fn orl() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/orl-faces")
 }
 
+/// The `[model]` section of the tiny iResNet.
+const TINY_IRESNET: &str =
+    "input_size = [16, 16]\nwidths = [4, 8]\nblocks = [1, 1]\nembedding_dim = 8\n";
+
 /// A tiny face config: ORL s1-s6 for training, s7-s8 held out, 16x16 input.
 fn tiny_config(dir: &Path, unpg: bool) -> String {
+    orl_config(dir, TINY_IRESNET, unpg)
+}
+
+/// A face config on ORL s1-s6 (s7-s8 held out) with this `[model]` section.
+fn orl_config(dir: &Path, model: &str, unpg: bool) -> String {
     let images = dir.join("orl");
     std::fs::create_dir_all(&images).unwrap();
     for s in 1..=8 {
@@ -23,11 +32,7 @@ output = "{out}"
 [data]
 sources = [{{ images = "{images}", held_out = ["s7", "s8"] }}]
 [model]
-input_size = [16, 16]
-widths = [4, 8]
-blocks = [1, 1]
-embedding_dim = 8
-[head]
+{model}[head]
 type = "cosface"
 scale = 16.0
 {unpg}[schedule]
@@ -41,24 +46,60 @@ epochs = 1
     write(dir, "faces.toml", text.as_bytes())
 }
 
-#[test]
-fn train_then_verify_the_held_out_identities() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = tiny_config(dir.path(), true);
+/// `pairwise train --config CONFIG --max-steps STEPS` on the CPU, which must succeed.
+fn train(config: &str, steps: &str) {
     let out = pairwise(&[
         "train",
         "--config",
-        &config,
+        config,
         "--device",
         "cpu",
         "--max-steps",
-        "3",
+        steps,
     ]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `pairwise eval verify` of the run's model on its held-out ORL pairs (plus `extra` flags),
+/// which must succeed; returns the JSON report.
+fn verify_held_out(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let run = dir.join("run");
+    let json = dir.join("verify.json");
+    let model = run.join("model");
+    let pairs = run.join("eval_pairs.tsv");
+    let images = dir.join("orl");
+    let mut args = vec![
+        "eval",
+        "verify",
+        "--model",
+        model.to_str().unwrap(),
+        "--pairs",
+        pairs.to_str().unwrap(),
+        "--images",
+        images.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = pairwise(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+}
+
+#[test]
+fn train_then_verify_the_held_out_identities() {
+    let dir = tempfile::tempdir().unwrap();
+    train(&tiny_config(dir.path(), true), "3");
     let run = dir.path().join("run");
     for file in [
         "model/model.safetensors",
@@ -74,32 +115,8 @@ fn train_then_verify_the_held_out_identities() {
     assert_eq!(training["summary"]["steps"], 3);
     assert_eq!(training["loss"], "cosface+unpg");
     assert_eq!(training["train_identities"], 6);
-    let json = dir.path().join("verify.json");
     let html = dir.path().join("verify.html");
-    let out = pairwise(&[
-        "eval",
-        "verify",
-        "--model",
-        run.join("model").to_str().unwrap(),
-        "--pairs",
-        run.join("eval_pairs.tsv").to_str().unwrap(),
-        "--images",
-        dir.path().join("orl").to_str().unwrap(),
-        "--flip",
-        "--device",
-        "cpu",
-        "--json",
-        json.to_str().unwrap(),
-        "--report",
-        html.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report = verify_held_out(dir.path(), &["--flip", "--report", html.to_str().unwrap()]);
     // s7 and s8: 20 images, 190 pairs, 2 x 45 of them same-identity.
     assert_eq!(
         (report["pairs"].as_u64(), report["same"].as_u64()),
@@ -147,21 +164,7 @@ fn a_pair_naming_a_missing_image_is_a_clear_error() {
 #[test]
 fn rgb_images_of_another_size_are_converted_and_resized() {
     let dir = tempfile::tempdir().unwrap();
-    let config = tiny_config(dir.path(), false);
-    let out = pairwise(&[
-        "train",
-        "--config",
-        &config,
-        "--device",
-        "cpu",
-        "--max-steps",
-        "0",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    train(&tiny_config(dir.path(), false), "0");
     // Two 3x2 RGB PPM images per identity, not the model's 16x16 grey.
     let images = dir.path().join("rgb");
     for (who, shade) in [("a", 10u8), ("b", 200u8)] {
@@ -249,55 +252,13 @@ fn imagenet_features_verify_without_face_training() {
     let dir = tempfile::tempdir().unwrap();
     let weights = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../models/efficientnet-lite0/model.safetensors");
-    let text = std::fs::read_to_string(tiny_config(dir.path(), false))
-        .unwrap()
-        .replace(
-            "[model]\ninput_size = [16, 16]\nwidths = [4, 8]\nblocks = [1, 1]\nembedding_dim = 8\n",
-            &format!(
-                "[model]\ntype = \"efficientnet_lite0\"\nimagenet_weights = \"{}\"\n\
-             input_size = [64, 64]\nin_channels = 1\nembedding_dim = 0\n",
-                weights.display()
-            ),
-        );
-    assert!(text.contains("efficientnet_lite0"), "{text}");
-    let config = write(dir.path(), "imagenet.toml", text.as_bytes());
-    let out = pairwise(&[
-        "train",
-        "--config",
-        &config,
-        "--device",
-        "cpu",
-        "--max-steps",
-        "0",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let model = format!(
+        "type = \"efficientnet_lite0\"\nimagenet_weights = \"{}\"\n\
+         input_size = [64, 64]\nin_channels = 1\nembedding_dim = 0\n",
+        weights.display()
     );
-    let run = dir.path().join("run");
-    let json = dir.path().join("verify.json");
-    let out = pairwise(&[
-        "eval",
-        "verify",
-        "--model",
-        run.join("model").to_str().unwrap(),
-        "--pairs",
-        run.join("eval_pairs.tsv").to_str().unwrap(),
-        "--images",
-        dir.path().join("orl").to_str().unwrap(),
-        "--device",
-        "cpu",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    train(&orl_config(dir.path(), &model, false), "0");
+    let report = verify_held_out(dir.path(), &[]);
     // Generic ImageNet features already tell two ORL subjects apart (0.996 when written).
     let auc = report["auc"].as_f64().unwrap();
     assert!(auc > 0.9, "auc {auc}");
