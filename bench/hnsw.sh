@@ -13,7 +13,8 @@
 #                                      -> docs/results/bench-hnsw-synthetic-N-dDIM.json (others)
 #
 # Options through the environment: M (16), EF_CONSTRUCTION (200), EF_SEARCH (10,20,40,80,160,320),
-# THREADS (all cores). Vector sets are prepared once under bench/out/ (ignored by git).
+# THREADS (all cores), ENGINE (native, or hnsw_rs: then the result's name ends in -hnsw_rs).
+# Vector sets are prepared once under bench/out/ (ignored by git).
 # The real set is embedded with --dtype bf16 on the CPU (about 3x faster than f32 here); the
 # vectors differ from f32 ones in the third decimal, which does not matter to an index benchmark.
 set -euo pipefail
@@ -22,11 +23,12 @@ kind=${1:?usage: bench/hnsw.sh real | synthetic N [DIM]}
 BIN=${PAIRWISE_BIN:-target/release/pairwise}
 PY=${PYTHON_BENCH:-.venv/bin/python}
 M=${M:-16} EFC=${EF_CONSTRUCTION:-200} EFS=${EF_SEARCH:-10,20,40,80,160,320}
-THREADS=${THREADS:-$(nproc)}
+THREADS=${THREADS:-$(nproc)} ENGINE=${ENGINE:-native}
+suffix=; [ "$ENGINE" = native ] || suffix=-$ENGINE
 "$PY" -c 'import hnswlib' 2>/dev/null || "$PY" -m pip install -q "$(grep '^hnswlib==' bench/requirements.txt)"
 case "$kind" in
   real)
-    dir=bench/out/hnsw-real result=docs/results/bench-hnsw-real.json
+    dir=bench/out/hnsw-real result=docs/results/bench-hnsw-real$suffix.json
     if [ ! -f "$dir/base.npy" ]; then
       "$PY" bench/hnsw_data.py sentences "$dir"
       for part in queries base; do
@@ -37,14 +39,14 @@ case "$kind" in
   synthetic)
     n=${2:?usage: bench/hnsw.sh synthetic N [DIM]} dim=${3:-384}
     name=synthetic-$n; [ "$dim" = 384 ] || name=$name-d$dim
-    dir=bench/out/hnsw-$name result=docs/results/bench-hnsw-$name.json
+    dir=bench/out/hnsw-$name result=docs/results/bench-hnsw-$name$suffix.json
     [ -f "$dir/base.npy" ] || "$PY" bench/hnsw_data.py synthetic "$dir" "$n" "$dim";;
   *) echo "unknown set $kind" >&2; exit 2;;
 esac
 common=(--vectors "$dir/base.npy" --queries "$dir/queries.npy" --truth "$dir/truth.npy"
   --m "$M" --ef-construction "$EFC" --ef-search "$EFS" --threads "$THREADS")
 # pairwise first: it writes the exact neighbours (flat index) that hnswlib then reads.
-"$BIN" bench hnsw "${common[@]}" --json "$dir/pairwise.json"
+"$BIN" bench hnsw "${common[@]}" --engine "${ENGINE//_/-}" --json "$dir/pairwise.json"
 "$PY" bench/hnswlib_bench.py "${common[@]}" --json "$dir/hnswlib.json"
 mkdir -p docs/results
 "$PY" - "$dir" "$result" "$kind" <<'PY'

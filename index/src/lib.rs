@@ -51,6 +51,6 @@ pub use fusion::{rrf, weighted_fusion, DEFAULT_RRF_K};
 pub use hit::{DocIndex, Hit, Score};
 pub use text::{Analyzer, Bm25Config, Bm25Index, QuerySyntax, TextDoc, BM25_MANIFEST_FILE};
 pub use vector::{
-    AnyVectorIndex, Distance, DocFilter, FlatIndex, HnswConfig, HnswIndex, VectorIndex,
+    AnyVectorIndex, Distance, DocFilter, FlatIndex, HnswConfig, HnswEngine, HnswIndex, VectorIndex,
     VectorIndexConfig, MAX_EF, MAX_ELEMENTS_HINT, MAX_M, MIN_M,
 };

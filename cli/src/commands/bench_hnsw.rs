@@ -10,7 +10,9 @@ use std::time::Instant;
 
 use anyhow::{ensure, Context};
 use clap::Args;
-use pairwise_index::{Distance, DocIndex, FlatIndex, HnswConfig, HnswIndex, VectorIndex};
+use pairwise_index::{
+    Distance, DocIndex, FlatIndex, HnswConfig, HnswEngine, HnswIndex, VectorIndex,
+};
 use rayon::prelude::*;
 
 use crate::commands::write_json;
@@ -42,12 +44,45 @@ pub(crate) struct HnswBenchArgs {
     /// Neighbours per query
     #[arg(long, default_value_t = 10)]
     k: usize,
+    /// The HNSW implementation
+    #[arg(long, value_enum, default_value_t = EngineArg::Native)]
+    engine: EngineArg,
+    /// Reuse the index saved in this folder instead of building one (it is built and saved
+    /// there when the folder holds none): for trying search changes on a large set. The
+    /// results then report no build time or memory.
+    #[arg(long, value_name = "DIR")]
+    reuse_index: Option<PathBuf>,
     /// Threads for the parallel build [default: all cores]
     #[arg(long)]
     threads: Option<usize>,
     /// Write the results as JSON to this file
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+}
+
+/// `--engine` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum EngineArg {
+    /// pairwise's own graph
+    Native,
+    /// the hnsw_rs crate's graph
+    HnswRs,
+}
+
+impl EngineArg {
+    fn engine(self) -> HnswEngine {
+        match self {
+            Self::Native => HnswEngine::Native,
+            Self::HnswRs => HnswEngine::HnswRs,
+        }
+    }
+
+    fn detail(self) -> &'static str {
+        match self {
+            Self::Native => "pairwise-index HnswIndex (native graph, f32 cosine)",
+            Self::HnswRs => "pairwise-index HnswIndex (hnsw_rs 0.3 graph, f32 cosine)",
+        }
+    }
 }
 
 pub(crate) fn run(args: &HnswBenchArgs) -> anyhow::Result<()> {
@@ -77,15 +112,31 @@ pub(crate) fn run(args: &HnswBenchArgs) -> anyhow::Result<()> {
         ef_construction: args.ef_construction,
         ef_search: args.ef_search.first().copied().unwrap_or(64),
         max_elements: n,
+        engine: args.engine.engine(),
     };
+    let reused = args
+        .reuse_index
+        .as_ref()
+        .filter(|dir| dir.join("hnsw.json").exists());
     let started = Instant::now();
-    let index = pool.install(|| build(&config, &vectors))?;
-    let build_seconds = started.elapsed().as_secs_f64();
+    let index = match reused {
+        Some(dir) => HnswIndex::open(dir)?,
+        None => pool.install(|| build(&config, &vectors))?,
+    };
+    let build_seconds = reused.is_none().then(|| started.elapsed().as_secs_f64());
+    if let (None, Some(dir)) = (reused, &args.reuse_index) {
+        index.save(dir)?;
+    }
     let rss_built = proc_status_mib("VmRSS:");
     let peak_built = proc_status_mib("VmHWM:");
-    let index_mib = rss_built.zip(rss_loaded).map(|(b, l)| b - l);
+    let index_mib = rss_built
+        .zip(rss_loaded)
+        .map(|(b, l)| b - l)
+        .filter(|_| reused.is_none());
     eprintln!(
-        "pairwise: built in {build_seconds:.1} s on {} threads, index ≈ {} MiB",
+        "pairwise: {} in {:.1} s on {} threads, index ≈ {} MiB",
+        if reused.is_some() { "opened" } else { "built" },
+        started.elapsed().as_secs_f64(),
         pool.current_num_threads(),
         index_mib.map_or("?".to_owned(), |m| format!("{m:.0}"))
     );
@@ -108,7 +159,7 @@ pub(crate) fn run(args: &HnswBenchArgs) -> anyhow::Result<()> {
     let result = serde_json::json!({
         "bench": "hnsw",
         "engine": "pairwise",
-        "engine_detail": "pairwise-index HnswIndex (hnsw_rs 0.3 graph, f32 cosine)",
+        "engine_detail": args.engine.detail(),
         "vectors": args.vectors.display().to_string(),
         "queries": args.queries.display().to_string(),
         "n": n,

@@ -36,7 +36,7 @@ use crate::fusion::{rrf, weighted_fusion};
 use crate::hit::{DocIndex, Hit};
 use crate::persist::{Manifest, SnapshotStore, Wal};
 use crate::text::{Bm25Index, TextDoc};
-use crate::vector::{AnyVectorIndex, VectorIndex};
+use crate::vector::{AnyVectorIndex, HnswEngine, VectorIndex, VectorIndexConfig};
 
 const WAL_FILE: &str = "wal.log";
 const SNAPSHOTS_DIR: &str = "snapshots";
@@ -130,13 +130,22 @@ impl Collection {
         let snapshot = snapshots
             .current()?
             .ok_or_else(|| IndexError::NotFound(dir.to_path_buf()))?;
-        let manifest = Manifest::load(&snapshot.path().join(MANIFEST_FILE))?;
-        let config: CollectionConfig = serde_json::from_value(manifest.index_params.clone())
+        let mut manifest = Manifest::load(&snapshot.path().join(MANIFEST_FILE))?;
+        let mut config: CollectionConfig = serde_json::from_value(manifest.index_params.clone())
             .map_err(|e| IndexError::Corrupt {
                 path: snapshot.path().join(MANIFEST_FILE),
                 offset: None,
                 reason: format!("index_params is not a collection config: {e}"),
             })?;
+        if manifest.format_version < 3 {
+            // Before version 3 every HNSW graph was `hnsw_rs`'s, and its config said nothing.
+            if let VectorIndexConfig::Hnsw(hnsw) = &mut config.vector_index {
+                hnsw.engine = HnswEngine::HnswRs;
+            }
+            manifest.index_params = serde_json::to_value(&config).map_err(|e| {
+                IndexError::InvalidParameter(format!("cannot record the config: {e}"))
+            })?;
+        }
         let Loaded {
             docs,
             vectors,

@@ -348,7 +348,7 @@ fn damaged_or_missing_snapshot_files_are_typed_errors_naming_the_file() {
     let graph = std::fs::read_dir(generation.join("hnsw"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".hnsw.graph"))
+        .find(|p| p.to_string_lossy().ends_with(".links"))
         .unwrap();
     let text_file = std::fs::read_dir(generation.join("text"))
         .unwrap()
@@ -424,6 +424,48 @@ fn a_version_1_snapshot_still_opens_and_is_rebuilt() {
     let (c, _) = Collection::open(dir.path()).unwrap();
     assert_eq!(c.manifest().format_version, crate::persist::FORMAT_VERSION);
     assert_eq!(answers(&c), before);
+}
+
+/// A version-2 snapshot: an `hnsw_rs` graph, and HNSW parameters without an engine.
+#[test]
+fn a_version_2_snapshot_keeps_its_hnsw_rs_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = hnsw_config();
+    if let VectorIndexConfig::Hnsw(hnsw) = &mut config.vector_index {
+        hnsw.engine = crate::vector::HnswEngine::HnswRs;
+    }
+    let mut c = Collection::create(dir.path(), config).unwrap();
+    c.upsert(seeded_docs(200, 0)).unwrap();
+    c.snapshot().unwrap();
+    let before = answers(&c);
+    drop(c);
+    // Rewrite the manifest as version 2 wrote it.
+    let manifest_path = live_generation(dir.path()).join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["format_version"] = 2.into();
+    let params = &mut manifest["index_params"]["vector_index"];
+    assert_eq!(params["engine"], "hnsw_rs");
+    params.as_object_mut().unwrap().remove("engine");
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+
+    let (mut c, _) = Collection::open(dir.path()).unwrap();
+    let VectorIndexConfig::Hnsw(hnsw) = &c.config().vector_index else {
+        unreachable!("an hnsw collection")
+    };
+    assert_eq!(hnsw.engine, crate::vector::HnswEngine::HnswRs);
+    assert_eq!(answers(&c), before);
+    // The next snapshot records the engine, in the current format.
+    c.upsert(seeded_docs(10, 1)).unwrap();
+    c.snapshot().unwrap();
+    drop(c);
+    let (c, _) = Collection::open(dir.path()).unwrap();
+    assert_eq!(c.manifest().format_version, crate::persist::FORMAT_VERSION);
+    assert_eq!(
+        c.manifest().index_params["vector_index"]["engine"],
+        "hnsw_rs"
+    );
+    assert_eq!(c.count(), 210);
 }
 
 #[test]

@@ -19,7 +19,8 @@ use crate::vector::Distance;
 ///   rebuilds both indexes from them. Still read.
 /// * 2: the snapshot also holds the vector graph and the keyword index, and the manifest lists
 ///   every file of the snapshot with its checksum.
-pub const FORMAT_VERSION: u32 = 2;
+/// * 3: the HNSW parameters name their engine (`"engine"`); versions 1 and 2 mean `hnsw_rs`.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest format version this build still reads.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
@@ -167,14 +168,14 @@ mod tests {
     fn newer_version_is_a_version_error_even_with_new_fields() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(MANIFEST_FILE);
-        fs_err::write(&path, r#"{"format_version": 3, "shards": 4}"#).unwrap();
+        fs_err::write(&path, r#"{"format_version": 4, "shards": 4}"#).unwrap();
         let err = Manifest::load(&path).unwrap_err();
         assert!(
             matches!(
                 err,
                 IndexError::UnsupportedVersion {
-                    found: 3,
-                    supported: 2,
+                    found: 4,
+                    supported: 3,
                     ..
                 }
             ),

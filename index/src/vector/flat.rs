@@ -140,6 +140,12 @@ impl FlatIndex {
         Some(self.distance.similarity(query, row))
     }
 
+    /// Reserves room for `rows` more vectors, so that growing to them copies nothing; a hint,
+    /// silently not taken when the memory cannot be had.
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        let _ = self.data.try_reserve_exact(rows.saturating_mul(self.dim));
+    }
+
     /// The stored (prepared) rows, row-major in [`DocIndex`] order.
     pub(crate) fn rows(&self) -> &[f32] {
         &self.data
@@ -168,32 +174,41 @@ impl FlatIndex {
         Ok(index)
     }
 
-    /// Validates and prepares a batch, then stores each row at its position.
+    /// Validates a batch, then stores each row, prepared, at its position (no copy on the
+    /// way, so a large batch leaves no garbage behind).
     fn insert_prepared_batch(&mut self, batch: &[(DocIndex, &[f32])]) -> Result<()> {
         let start = self.len();
         check_positions(batch.iter().map(|&(doc, _)| doc), start, batch.len())?;
-        let prepared: Vec<(DocIndex, Vec<f32>)> = batch
-            .iter()
-            .map(|&(doc, row)| Ok((doc, self.prepare(row)?)))
-            .collect::<Result<_>>()?;
+        for &(_, row) in batch {
+            self.check(row)?;
+        }
         let old_len = self.data.len();
         self.data.resize(old_len + batch.len() * self.dim, 0.0);
-        for (doc, row) in prepared {
+        for &(doc, row) in batch {
             let offset = (doc - start) * self.dim + old_len;
-            self.data[offset..offset + self.dim].copy_from_slice(&row);
+            let stored = &mut self.data[offset..offset + self.dim];
+            stored.copy_from_slice(row);
+            if self.distance.normalizes() {
+                normalize(stored);
+            }
         }
         Ok(())
     }
 
-    /// Checks width and finiteness, then normalises when the distance asks for it.
-    pub(crate) fn prepare(&self, vector: &[f32]) -> Result<Vec<f32>> {
+    /// Checks a vector's width and finiteness.
+    fn check(&self, vector: &[f32]) -> Result<()> {
         if vector.len() != self.dim {
             return Err(IndexError::DimMismatch {
                 expected: self.dim,
                 got: vector.len(),
             });
         }
-        check_finite(vector)?;
+        check_finite(vector)
+    }
+
+    /// Checks width and finiteness, then normalises when the distance asks for it.
+    pub(crate) fn prepare(&self, vector: &[f32]) -> Result<Vec<f32>> {
+        self.check(vector)?;
         let mut prepared = vector.to_vec();
         if self.distance.normalizes() {
             normalize(&mut prepared);

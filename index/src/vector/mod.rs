@@ -5,8 +5,9 @@ mod base;
 mod distance;
 mod flat;
 mod hnsw;
+mod simd;
 
 pub use base::{AnyVectorIndex, DocFilter, VectorIndex, VectorIndexConfig};
 pub use distance::Distance;
 pub use flat::FlatIndex;
-pub use hnsw::{HnswConfig, HnswIndex, MAX_EF, MAX_ELEMENTS_HINT, MAX_M, MIN_M};
+pub use hnsw::{HnswConfig, HnswEngine, HnswIndex, MAX_EF, MAX_ELEMENTS_HINT, MAX_M, MIN_M};

@@ -23,6 +23,19 @@ pub const MAX_EF: usize = 10_000;
 /// The largest accepted [`HnswConfig::max_elements`] hint.
 pub const MAX_ELEMENTS_HINT: usize = 100_000_000;
 
+/// Which implementation builds and searches the HNSW graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HnswEngine {
+    /// pairwise's own graph (`native/`): neighbour ids in flat `u32` arrays beside the one
+    /// copy of the vectors, hnswlib's neighbour heuristic. Several times faster and smaller
+    /// than `hnsw_rs` (docs/RESULTS.md, "HNSW against hnswlib").
+    #[default]
+    Native,
+    /// The `hnsw_rs` crate's graph, the engine of indexes saved before format version 2.
+    HnswRs,
+}
+
 /// Parameters of an HNSW graph (Malkov & Yashunin, 2016).
 ///
 /// Every field has a default; unknown fields are rejected so that a typo does not silently
@@ -43,6 +56,8 @@ pub struct HnswConfig {
     /// Expected number of vectors: only pre-sizes the graph's tables, the index grows past
     /// it. Up to [`MAX_ELEMENTS_HINT`]; default 10,000.
     pub max_elements: usize,
+    /// The implementation; default [`HnswEngine::Native`].
+    pub engine: HnswEngine,
 }
 
 impl Default for HnswConfig {
@@ -52,6 +67,7 @@ impl Default for HnswConfig {
             ef_construction: 200,
             ef_search: 64,
             max_elements: 10_000,
+            engine: HnswEngine::Native,
         }
     }
 }
@@ -136,6 +152,7 @@ mod tests {
             ef_construction: MAX_M,
             ef_search: 1,
             max_elements: 0,
+            engine: HnswEngine::HnswRs,
         };
         edge.validate().unwrap();
     }
@@ -150,6 +167,8 @@ mod tests {
                 ..HnswConfig::default()
             }
         );
+        let rs: HnswConfig = serde_json::from_str(r#"{"engine": "hnsw_rs"}"#).unwrap();
+        assert_eq!(rs.engine, HnswEngine::HnswRs);
         let typo = serde_json::from_str::<HnswConfig>(r#"{"ef_constrution": 100}"#);
         assert!(typo.unwrap_err().to_string().contains("unknown field"));
     }

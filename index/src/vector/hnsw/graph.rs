@@ -1,5 +1,9 @@
 //! The only module that touches `hnsw_rs`: a graph over prepared vectors, keyed by
 //! [`DocIndex`], with the library's types and panicking paths kept inside.
+//!
+//! Keep this module's path and the name [`GraphDistance`]: `hnsw_rs` writes the distance's
+//! full type name (`pairwise_index::vector::hnsw::graph::GraphDistance`) into its dumps and
+//! refuses to reload a dump whose name differs.
 
 use std::path::Path;
 
@@ -63,12 +67,12 @@ self_cell::self_cell!(
     }
 );
 
-/// An HNSW graph over prepared vectors.
-pub(crate) struct Graph {
+/// An HNSW graph over prepared vectors, built by `hnsw_rs`.
+pub(crate) struct HnswRsGraph {
     inner: OwnedGraph,
 }
 
-impl Graph {
+impl HnswRsGraph {
     /// An empty graph; `config` must be validated.
     pub(crate) fn new(config: &HnswConfig, distance: Distance) -> Self {
         let inner = OwnedGraph::new(HnswIo::default(), |_| {

@@ -5,10 +5,14 @@
 //! A folder holding, for save generation `g`:
 //! * `vectors-g.f32`: the prepared vectors, little-endian `f32`, row-major in position
 //!   order (the ground truth that exact search, scoring and a future rebuild use);
-//! * `graph-g.hnsw.graph` and `graph-g.hnsw.data`: the `hnsw_rs` dump (native-endian, so
-//!   the manifest records the platform), absent for an empty index;
+//! * the graph, absent for an empty index: `graph-g.links` for the native engine (layout in
+//!   `native/codec.rs`), or `graph-g.hnsw.graph` and `graph-g.hnsw.data` for `hnsw_rs`, its
+//!   own dump (native-endian, so the manifest records the platform);
 //! * `hnsw.json`: the manifest (format name and version, generation, platform, dimension,
-//!   distance, length, configuration, and each data file's length and CRC-32).
+//!   distance, length, configuration with the engine, and each data file's length and CRC-32).
+//!
+//! Format versions: 1 had only the `hnsw_rs` engine and no `engine` field (still read, as
+//! `hnsw_rs`); 2 adds the engine and the native graph file.
 //!
 //! Data files are written under the new generation's names and synced first; the manifest
 //! is then replaced atomically (temporary file, sync, rename), which commits the save; older
@@ -23,16 +27,22 @@ use crate::error::{IndexError, Result};
 use crate::persist::{digest_file, verify_file, write_atomic, write_synced, FileDigest};
 use crate::vector::distance::Distance;
 use crate::vector::flat::FlatIndex;
-use crate::vector::hnsw::config::HnswConfig;
-use crate::vector::hnsw::graph::{Graph, DATA_SUFFIX, GRAPH_SUFFIX};
+use crate::vector::hnsw::config::{HnswConfig, HnswEngine};
+use crate::vector::hnsw::engine::Graph;
+use crate::vector::hnsw::graph::{HnswRsGraph, DATA_SUFFIX, GRAPH_SUFFIX};
 use crate::vector::hnsw::index::HnswIndex;
+use crate::vector::hnsw::native::NativeGraph;
 
 /// The manifest's file name inside an index folder.
 pub(crate) const MANIFEST_FILE: &str = "hnsw.json";
 /// The manifest's `format` value.
 const FORMAT: &str = "pairwise-hnsw";
 /// Bumped whenever the layout or a file's encoding changes.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this build reads.
+const OLDEST_FORMAT_VERSION: u32 = 1;
+/// The suffix of the native graph's file.
+const LINKS_SUFFIX: &str = ".links";
 /// Manifests are small; anything larger is not one.
 const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
@@ -51,11 +61,13 @@ struct Manifest {
     graph: Option<GraphFiles>,
 }
 
+/// The graph's files; which fields are present says the engine (version 1 manifests hold the
+/// `hnsw_rs` pair).
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GraphFiles {
-    graph: FileDigest,
-    data: FileDigest,
+#[serde(untagged, deny_unknown_fields)]
+enum GraphFiles {
+    Native { links: FileDigest },
+    HnswRs { graph: FileDigest, data: FileDigest },
 }
 
 /// The platform whose native encoding the `hnsw_rs` dump uses.
@@ -92,15 +104,21 @@ impl HnswIndex {
                 .iter()
                 .try_for_each(|x| out.write_all(&x.to_le_bytes()))
         })?;
-        let graph = if self.vectors.is_empty() {
-            None
-        } else {
-            let basename = graph_basename(generation);
-            self.graph.dump(dir, &basename)?;
-            Some(GraphFiles {
-                graph: sync_and_digest(&dir.join(format!("{basename}{GRAPH_SUFFIX}")))?,
-                data: sync_and_digest(&dir.join(format!("{basename}{DATA_SUFFIX}")))?,
-            })
+        let basename = graph_basename(generation);
+        let graph = match &self.graph {
+            _ if self.vectors.is_empty() => None,
+            Graph::Native(graph) => {
+                let path = dir.join(format!("{basename}{LINKS_SUFFIX}"));
+                let links = write_synced(&path, |out| graph.encode(out))?;
+                Some(GraphFiles::Native { links })
+            }
+            Graph::HnswRs(graph) => {
+                graph.dump(dir, &basename)?;
+                Some(GraphFiles::HnswRs {
+                    graph: sync_and_digest(&dir.join(format!("{basename}{GRAPH_SUFFIX}")))?,
+                    data: sync_and_digest(&dir.join(format!("{basename}{DATA_SUFFIX}")))?,
+                })
+            }
         };
         let manifest = Manifest {
             format: FORMAT.to_owned(),
@@ -133,14 +151,28 @@ impl HnswIndex {
         let manifest = read_manifest(dir)?;
         check_manifest(&manifest, &manifest_path)?;
         let vectors = read_vectors(&dir.join(vectors_file(manifest.generation)), &manifest)?;
-        let graph = match &manifest.graph {
-            None if manifest.len == 0 => Graph::new(&manifest.config, manifest.distance),
-            None => return Err(corrupt(&manifest_path, "no graph for a non-empty index")),
-            Some(files) => {
-                let basename = graph_basename(manifest.generation);
-                verify_file(&dir.join(format!("{basename}{GRAPH_SUFFIX}")), &files.graph)?;
-                verify_file(&dir.join(format!("{basename}{DATA_SUFFIX}")), &files.data)?;
-                Graph::load(dir, &basename, manifest.distance)?
+        let basename = graph_basename(manifest.generation);
+        let config = &manifest.config;
+        let graph = match (&manifest.graph, config.engine) {
+            (None, _) if manifest.len == 0 => Graph::new(config, manifest.distance),
+            (None, _) => return Err(corrupt(&manifest_path, "no graph for a non-empty index")),
+            (Some(GraphFiles::Native { links }), HnswEngine::Native) => {
+                let path = dir.join(format!("{basename}{LINKS_SUFFIX}"));
+                verify_file(&path, links)?;
+                let bytes = fs_err::read(&path)?;
+                let params = (config.m, config.ef_construction);
+                let graph = NativeGraph::decode(&bytes, params, manifest.distance, manifest.len)
+                    .map_err(|reason| corrupt(&path, &reason))?;
+                Graph::Native(Box::new(graph))
+            }
+            (Some(GraphFiles::HnswRs { graph, data }), HnswEngine::HnswRs) => {
+                verify_file(&dir.join(format!("{basename}{GRAPH_SUFFIX}")), graph)?;
+                verify_file(&dir.join(format!("{basename}{DATA_SUFFIX}")), data)?;
+                Graph::HnswRs(HnswRsGraph::load(dir, &basename, manifest.distance)?)
+            }
+            (Some(_), engine) => {
+                let reason = format!("the graph files are not those of the {engine:?} engine");
+                return Err(corrupt(&manifest_path, &reason));
             }
         };
         if graph.len() != manifest.len {
@@ -170,7 +202,13 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
         return Err(corrupt(&path, &format!("{bytes} bytes is too large")));
     }
     let text = fs_err::read(&path)?;
-    serde_json::from_slice(&text).map_err(|e| corrupt(&path, &format!("not a manifest: {e}")))
+    let mut manifest: Manifest = serde_json::from_slice(&text)
+        .map_err(|e| corrupt(&path, &format!("not a manifest: {e}")))?;
+    if manifest.format_version == 1 {
+        // Version 1 knew one engine and did not name it.
+        manifest.config.engine = HnswEngine::HnswRs;
+    }
+    Ok(manifest)
 }
 
 fn check_manifest(manifest: &Manifest, path: &Path) -> Result<()> {
@@ -178,9 +216,10 @@ fn check_manifest(manifest: &Manifest, path: &Path) -> Result<()> {
     if manifest.format != FORMAT {
         return fail(format!("format {:?} is not {FORMAT:?}", manifest.format));
     }
-    if manifest.format_version != FORMAT_VERSION {
+    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&manifest.format_version) {
         return fail(format!(
-            "format version {} is not {FORMAT_VERSION}, the one this build reads",
+            "format version {} is not one this build reads ({OLDEST_FORMAT_VERSION} to \
+             {FORMAT_VERSION})",
             manifest.format_version
         ));
     }
@@ -252,6 +291,7 @@ fn generation_of(name: &str) -> Option<u64> {
             let rest = name.strip_prefix("graph-")?;
             rest.strip_suffix(GRAPH_SUFFIX)
                 .or_else(|| rest.strip_suffix(DATA_SUFFIX))
+                .or_else(|| rest.strip_suffix(LINKS_SUFFIX))
         })?;
     number.parse().ok()
 }

@@ -1,0 +1,155 @@
+//! Walking the graph: the greedy descent through the upper layers and the best-first search of
+//! one layer (Malkov & Yashunin, algorithms 2 and 5), shared by insertion and queries.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::marker::PhantomData;
+
+use crate::hit::DocIndex;
+use crate::vector::base::DocFilter;
+use crate::vector::hnsw::native::links::Links;
+use crate::vector::hnsw::native::metric::Metric;
+use crate::vector::hnsw::native::visited::{Near, Scratch};
+use crate::vector::simd::prefetch;
+
+/// Prepared vectors, row-major, with node `i` in row `i`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rows<'a> {
+    data: &'a [f32],
+    dim: usize,
+}
+
+impl<'a> Rows<'a> {
+    /// Rows of `dim` floats; `data` must hold a whole number of them.
+    pub(crate) fn new(data: &'a [f32], dim: usize) -> Self {
+        Self { data, dim }
+    }
+
+    #[inline]
+    pub(crate) fn row(&self, node: u32) -> &'a [f32] {
+        let start = node as usize * self.dim;
+        &self.data[start..start + self.dim]
+    }
+}
+
+/// A walk over the graph with one metric: `LOCKED` when insertions may run at the same time
+/// (lists are then copied under their locks).
+pub(crate) struct Walk<'a, M, const LOCKED: bool> {
+    pub(crate) links: &'a Links,
+    pub(crate) rows: Rows<'a>,
+    metric: PhantomData<M>,
+}
+
+impl<'a, M: Metric, const LOCKED: bool> Walk<'a, M, LOCKED> {
+    pub(crate) fn new(links: &'a Links, rows: Rows<'a>) -> Self {
+        Self {
+            links,
+            rows,
+            metric: PhantomData,
+        }
+    }
+
+    /// The distance of `query` to `node`.
+    #[inline]
+    pub(crate) fn dist(&self, query: &[f32], node: u32) -> f32 {
+        M::dist(query, self.rows.row(node))
+    }
+
+    /// Calls `visit` on each neighbour of `node` on `level`, under the list's lock when
+    /// insertions may run.
+    #[inline]
+    fn for_each_neighbour(&self, node: u32, level: usize, visit: impl FnMut(u32)) {
+        let _guard = LOCKED.then(|| self.links.lock(node));
+        self.links.for_each_unlocked(node, level, visit);
+    }
+
+    /// Greedy descent on `level` from `from`: moves to a nearer neighbour while there is one.
+    pub(crate) fn greedy(&self, query: &[f32], from: Near, level: usize) -> Near {
+        let mut best = from;
+        let mut neighbours = Vec::with_capacity(self.links.capacity(level));
+        loop {
+            let current = best.node;
+            neighbours.clear();
+            self.for_each_neighbour(current, level, |id| {
+                prefetch(self.rows.row(id), usize::MAX);
+                neighbours.push(id);
+            });
+            for &id in &neighbours {
+                let dist = self.dist(query, id);
+                if dist < best.dist {
+                    best = Near { dist, node: id };
+                }
+            }
+            if best.node == current {
+                return best;
+            }
+        }
+    }
+
+    /// The up to `ef` nearest nodes to `query` on `level` that `filter` allows, nearest first,
+    /// by a best-first search from `entry`. Filtered-out nodes are still walked through, and
+    /// the search goes on while it holds fewer than `ef` allowed nodes (hnswlib's rule).
+    pub(crate) fn search_layer(
+        &self,
+        query: &[f32],
+        entry: Near,
+        level: usize,
+        ef: usize,
+        filter: Option<DocFilter<'_>>,
+        scratch: &mut Scratch,
+    ) -> Vec<Near> {
+        let allowed = |node: u32| filter.is_none_or(|allowed| allowed(node as DocIndex));
+        scratch.start(self.links.len());
+        scratch.visited.first_visit(entry.node);
+        scratch.candidates.push(Reverse(entry));
+        if allowed(entry.node) {
+            scratch.results.push(entry);
+        }
+        let mut bound = bound_of(&scratch.results);
+        while let Some(Reverse(nearest)) = scratch.candidates.pop() {
+            let full = scratch.results.len() >= ef;
+            if nearest.dist > bound && (full || filter.is_none()) {
+                break;
+            }
+            // First the unvisited neighbours, each whole vector prefetched, then their
+            // distances: the loads overlap instead of waiting one after the other (measured
+            // on 96- and 384-d sets: whole rows beat 2, 4 or 8 lines by 10-40%).
+            let (visited, fresh) = (&mut scratch.visited, &mut scratch.fresh);
+            fresh.clear();
+            self.for_each_neighbour(nearest.node, level, |id| {
+                if visited.first_visit(id) {
+                    prefetch(self.rows.row(id), usize::MAX);
+                    fresh.push(id);
+                }
+            });
+            for &id in &scratch.fresh {
+                let dist = self.dist(query, id);
+                if scratch.results.len() < ef || dist < bound {
+                    let near = Near { dist, node: id };
+                    scratch.candidates.push(Reverse(near));
+                    if allowed(id) {
+                        scratch.results.push(near);
+                        if scratch.results.len() > ef {
+                            scratch.results.pop();
+                        }
+                        bound = bound_of(&scratch.results);
+                    }
+                }
+            }
+            // The next node to expand: its list is needed right away.
+            if let Some(Reverse(next)) = scratch.candidates.peek() {
+                self.links.prefetch(next.node, level);
+            }
+        }
+        let mut found: Vec<Near> = scratch.results.drain().collect();
+        found.sort_unstable();
+        found
+    }
+}
+
+/// The farthest result so far (+inf while there is none): with fewer than `ef` results any
+/// candidate is kept, after that only those nearer than it.
+#[inline]
+fn bound_of(results: &BinaryHeap<Near>) -> f32 {
+    results.peek().map_or(f32::INFINITY, |far| far.dist)
+}
