@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use pairwise_datasets::BeirDataset;
-use pairwise_index::{Collection, CollectionConfig, Document, HnswConfig, VectorIndexConfig};
+use pairwise_index::{
+    Collection, CollectionConfig, Document, HnswConfig, HnswEngine, VectorIndexConfig,
+    MAX_ELEMENTS_HINT,
+};
 
 use crate::commands::{encode_with_bar, ModelArgs};
 use crate::{data_source, progress};
@@ -18,6 +21,8 @@ const UPSERT_BATCH: usize = 512;
 pub(crate) enum IndexKind {
     /// Approximate search on an HNSW graph.
     Hnsw,
+    /// Approximate search on the `hnsw_rs` crate's graph (slower and larger; for comparison)
+    HnswRs,
     /// Exact search.
     Flat,
 }
@@ -59,7 +64,7 @@ pub(crate) fn run(args: &IndexBuildArgs) -> anyhow::Result<()> {
     let config = CollectionConfig {
         dim: embeddings.dim(),
         model_id: Some(fs_err::canonicalize(&model_dir)?.display().to_string()),
-        vector_index: vector_index_config(args),
+        vector_index: vector_index_config(args, embeddings.len()),
         ..CollectionConfig::default()
     };
     let mut collection = Collection::create(&args.out, config)
@@ -93,18 +98,19 @@ pub(crate) fn run(args: &IndexBuildArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn vector_index_config(args: &IndexBuildArgs) -> VectorIndexConfig {
-    match args.index {
-        IndexKind::Flat => VectorIndexConfig::Flat,
-        IndexKind::Hnsw => {
-            let mut hnsw = HnswConfig::default();
-            if let Some(m) = args.m {
-                hnsw.m = m;
-            }
-            if let Some(ef) = args.ef_construction {
-                hnsw.ef_construction = ef;
-            }
-            VectorIndexConfig::Hnsw(hnsw)
-        }
-    }
+/// The vector index that `--index` names, sized for `count` vectors.
+fn vector_index_config(args: &IndexBuildArgs, count: usize) -> VectorIndexConfig {
+    let engine = match args.index {
+        IndexKind::Flat => return VectorIndexConfig::Flat,
+        IndexKind::Hnsw => HnswEngine::Native,
+        IndexKind::HnswRs => HnswEngine::HnswRs,
+    };
+    let defaults = HnswConfig::default();
+    VectorIndexConfig::Hnsw(HnswConfig {
+        engine,
+        m: args.m.unwrap_or(defaults.m),
+        ef_construction: args.ef_construction.unwrap_or(defaults.ef_construction),
+        max_elements: count.min(MAX_ELEMENTS_HINT),
+        ..defaults
+    })
 }

@@ -126,6 +126,9 @@ impl<'a, M: Metric, const LOCKED: bool> Walk<'a, M, LOCKED> {
                 let dist = self.dist(query, id);
                 if scratch.results.len() < ef || dist < bound {
                     let near = Near { dist, node: id };
+                    // A candidate may be expanded soon: start loading its list (hnswlib gets
+                    // this for free by storing each list beside its vector).
+                    self.links.prefetch(id, level);
                     scratch.candidates.push(Reverse(near));
                     if allowed(id) {
                         scratch.results.push(near);
@@ -135,10 +138,6 @@ impl<'a, M: Metric, const LOCKED: bool> Walk<'a, M, LOCKED> {
                         bound = bound_of(&scratch.results);
                     }
                 }
-            }
-            // The next node to expand: its list is needed right away.
-            if let Some(Reverse(next)) = scratch.candidates.peek() {
-                self.links.prefetch(next.node, level);
             }
         }
         let mut found: Vec<Near> = scratch.results.drain().collect();
