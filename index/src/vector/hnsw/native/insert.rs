@@ -103,7 +103,7 @@ impl NativeGraph {
             entry = self.entry().unwrap_or(entry);
             guard
         });
-        let walk = Walk::<M, true>::new(&self.links, rows);
+        let walk = Walk::<M>::new(&self.links, rows);
         let query = rows.row(node);
         let mut nearest = Near {
             dist: walk.dist(query, entry.node),
@@ -141,7 +141,7 @@ impl NativeGraph {
     /// keeps the heuristic's choice among its links and `new`.
     fn link_back<M: Metric>(
         &self,
-        walk: &Walk<'_, M, true>,
+        walk: &Walk<'_, M>,
         target: u32,
         new: Near,
         layer: usize,
@@ -156,7 +156,7 @@ impl NativeGraph {
 
     fn link_back_locked<M: Metric>(
         &self,
-        walk: &Walk<'_, M, true>,
+        walk: &Walk<'_, M>,
         target: u32,
         new: Near,
         layer: usize,
@@ -193,11 +193,7 @@ impl NativeGraph {
 /// keep a candidate only when it is nearer to the query than to every candidate kept before
 /// it, up to `keep` of them. It spreads links over directions instead of packing them into one
 /// cluster.
-fn select_neighbours<M: Metric, const LOCKED: bool>(
-    walk: &Walk<'_, M, LOCKED>,
-    candidates: &[Near],
-    keep: usize,
-) -> Vec<Near> {
+fn select_neighbours<M: Metric>(walk: &Walk<'_, M>, candidates: &[Near], keep: usize) -> Vec<Near> {
     if candidates.len() <= keep {
         return candidates.to_vec();
     }

@@ -95,7 +95,7 @@ impl NativeGraph {
         let Some(entry) = self.entry() else {
             return Vec::new();
         };
-        let walk = Walk::<M, false>::new(&self.links, rows);
+        let walk = Walk::<M>::new(&self.links, rows);
         let mut nearest = Near {
             dist: walk.dist(query, entry.node),
             node: entry.node,

@@ -32,15 +32,14 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// A walk over the graph with one metric: `LOCKED` when insertions may run at the same time
-/// (lists are then copied under their locks).
-pub(crate) struct Walk<'a, M, const LOCKED: bool> {
+/// A walk over the graph with one metric.
+pub(crate) struct Walk<'a, M> {
     pub(crate) links: &'a Links,
     pub(crate) rows: Rows<'a>,
     metric: PhantomData<M>,
 }
 
-impl<'a, M: Metric, const LOCKED: bool> Walk<'a, M, LOCKED> {
+impl<'a, M: Metric> Walk<'a, M> {
     pub(crate) fn new(links: &'a Links, rows: Rows<'a>) -> Self {
         Self {
             links,
@@ -55,12 +54,9 @@ impl<'a, M: Metric, const LOCKED: bool> Walk<'a, M, LOCKED> {
         M::dist(query, self.rows.row(node))
     }
 
-    /// Calls `visit` on each neighbour of `node` on `level`, under the list's lock when
-    /// insertions may run.
     #[inline]
     fn for_each_neighbour(&self, node: u32, level: usize, visit: impl FnMut(u32)) {
-        let _guard = LOCKED.then(|| self.links.lock(node));
-        self.links.for_each_unlocked(node, level, visit);
+        self.links.for_each(node, level, visit);
     }
 
     /// Greedy descent on `level` from `from`: moves to a nearer neighbour while there is one.
