@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Approximate nearest neighbours: pairwise's HnswIndex vs hnswlib on the same vectors, the same
 # exact neighbours, the same M / ef_construction / ef_search list; build on $THREADS threads,
-# every query on one thread. A benchmark, not a test.
+# every query on one thread, after one untimed warm-up pass. A benchmark, not a test.
 #
 #   bench/hnsw.sh real                 MiniLM embeddings of every sentence we have (SciFact
 #                                      corpus + queries, STS-B, SICK, SNLI dev/test), de-duplicated,

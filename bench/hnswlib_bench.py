@@ -83,6 +83,10 @@ def main():
             np.save(args.truth, truth)
 
     index.set_num_threads(1)
+    # One untimed pass at the first ef warms caches and page tables, as pairwise's bench does.
+    index.set_ef(efs[0])
+    for q in queries:
+        index.knn_query(q, k=args.k, num_threads=1)
     runs = []
     for ef in efs:
         index.set_ef(ef)

@@ -2,8 +2,8 @@
 //!
 //! `bench/hnsw.sh` runs this beside `bench/hnswlib_bench.py` on the same `.npy` files and the
 //! same exact neighbours, so both engines are measured by one protocol on one machine: build
-//! time (parallel insert), memory, then recall@k and queries per second for each `ef_search`,
-//! every query on one thread.
+//! time (parallel insert), memory, then an untimed warm-up pass and recall@k and queries per
+//! second for each `ef_search`, every query on one thread.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -142,6 +142,10 @@ pub(crate) fn run(args: &HnswBenchArgs) -> anyhow::Result<()> {
     );
 
     let truth = exact_neighbours(args, &vectors, &queries)?;
+    // One untimed pass at the first ef warms caches and page tables, as hnswlib_bench.py does.
+    if let Some(&first) = args.ef_search.first() {
+        search_run(&index, &queries, &truth, args.k, first)?;
+    }
     let mut runs = Vec::new();
     for &ef in &args.ef_search {
         let run = search_run(&index, &queries, &truth, args.k, ef)?;

@@ -30,7 +30,7 @@ impl Distance {
     }
 }
 
-pub(crate) use crate::vector::simd::{dot, squared_l2};
+pub(crate) use crate::vector::hardware::{dot, squared_l2};
 
 /// Scales a vector to unit length (a zero vector stays zero).
 pub(crate) fn normalize(v: &mut [f32]) {

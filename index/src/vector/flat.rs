@@ -144,6 +144,7 @@ impl FlatIndex {
     /// silently not taken when the memory cannot be had.
     pub(crate) fn reserve(&mut self, rows: usize) {
         let _ = self.data.try_reserve_exact(rows.saturating_mul(self.dim));
+        crate::vector::hardware::advise_huge_pages(&self.data);
     }
 
     /// The stored (prepared) rows, row-major in [`DocIndex`] order.

@@ -4,8 +4,8 @@
 mod base;
 mod distance;
 mod flat;
+mod hardware;
 mod hnsw;
-mod simd;
 
 pub use base::{AnyVectorIndex, DocFilter, VectorIndex, VectorIndexConfig};
 pub use distance::Distance;

@@ -88,6 +88,7 @@ impl Links {
         let _ = self.upper_start.try_reserve_exact(additional);
         let slots = additional.saturating_mul(self.bottom_capacity + 1);
         let _ = self.bottom.try_reserve_exact(slots);
+        crate::vector::hardware::advise_huge_pages(&self.bottom);
     }
 
     /// Appends a node with empty lists on layers `0..=level`; `None` when the upper lists
@@ -137,7 +138,7 @@ impl Links {
     /// Starts loading `node`'s list on `level` into the cache.
     #[inline]
     pub(crate) fn prefetch(&self, node: u32, level: usize) {
-        crate::vector::simd::prefetch(self.slots(node, level), 2);
+        crate::vector::hardware::prefetch(self.slots(node, level), 2);
     }
 
     /// Locks the stripe of `node`'s lists.

@@ -7,10 +7,10 @@ use std::marker::PhantomData;
 
 use crate::hit::DocIndex;
 use crate::vector::base::DocFilter;
+use crate::vector::hardware::prefetch;
 use crate::vector::hnsw::native::links::Links;
 use crate::vector::hnsw::native::metric::Metric;
 use crate::vector::hnsw::native::visited::{Near, Scratch};
-use crate::vector::simd::prefetch;
 
 /// Prepared vectors, row-major, with node `i` in row `i`.
 #[derive(Debug, Clone, Copy)]

@@ -1,10 +1,10 @@
-//! The inner loops of every search: the dot product and the squared Euclidean distance,
-//! compiled for AVX-512 and for AVX2 + FMA besides the portable baseline and picked at run
-//! time, plus a prefetch hint.
+//! What the search loops ask of the hardware: the dot product and the squared Euclidean
+//! distance, compiled for AVX-512 and for AVX2 + FMA besides the portable baseline and picked
+//! at run time; a prefetch hint; and 2 MiB pages for the large arrays.
 //!
-//! This is the only `unsafe` in the crate, and all of it is of two kinds: calling a function
-//! compiled for a CPU feature right after checking that the CPU has it, and a prefetch, which
-//! is a hint that cannot fault. A release build targets baseline x86-64 (SSE2), where the
+//! This is the only `unsafe` in the crate, and all of it is of three kinds: calling a function
+//! compiled for a CPU feature right after checking that the CPU has it; a prefetch, which is a
+//! hint that cannot fault; and `madvise`, which only advises the kernel about memory we own. A release build targets baseline x86-64 (SSE2), where the
 //! portable loop runs at a quarter of AVX-512's width; `bench/hnsw.sh` measures the gain.
 
 /// The inner product of two equally long vectors.
@@ -82,6 +82,34 @@ fn sum_halving<const L: usize>(mut lanes: [f32; L]) -> f32 {
         width /= 2;
     }
     lanes[0]
+}
+
+/// Asks the kernel to back the whole 2 MiB pages inside `vec`'s allocation (its spare
+/// capacity included) with huge pages, so that random reads over a large index miss the TLB
+/// far less often. Advice only: ignored where transparent huge pages are off, and without
+/// effect on the contents. Best called before the memory is first written.
+pub(crate) fn advise_huge_pages<T>(vec: &Vec<T>) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = vec.as_ptr() as usize;
+        let end = start + vec.capacity() * std::mem::size_of::<T>();
+        let (first, last) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
+        if last > first {
+            #[allow(unsafe_code, reason = "madvise only advises the kernel")]
+            // SAFETY: the range lies inside `vec`'s allocation, which we own; MADV_HUGEPAGE
+            // changes how the kernel backs it, never its contents.
+            unsafe {
+                libc::madvise(
+                    first as *mut libc::c_void,
+                    last - first,
+                    libc::MADV_HUGEPAGE,
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = vec;
 }
 
 /// `L` independent sums (which the compiler turns into `L / width` vector registers), fused
@@ -178,6 +206,15 @@ mod tests {
                 assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "n = {n}");
             }
         }
+    }
+
+    #[test]
+    fn huge_page_advice_leaves_contents_alone() {
+        let mut big: Vec<f32> = Vec::with_capacity(3 << 20);
+        advise_huge_pages(&big);
+        big.extend((0..3 << 20).map(|i| i as f32));
+        assert_eq!(big[12_345], 12_345.0);
+        advise_huge_pages(&Vec::<u8>::new());
     }
 
     #[test]
