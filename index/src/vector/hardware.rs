@@ -4,45 +4,66 @@
 //!
 //! This is the only `unsafe` in the crate, and all of it is of three kinds: calling a function
 //! compiled for a CPU feature right after checking that the CPU has it; a prefetch, which is a
-//! hint that cannot fault; and `madvise`, which only advises the kernel about memory we own. A release build targets baseline x86-64 (SSE2), where the
-//! portable loop runs at a quarter of AVX-512's width; `bench/hnsw.sh` measures the gain.
+//! hint that cannot fault; and `madvise`, which only advises the kernel about memory we own.
+//! A release build targets baseline x86-64 (SSE2), where the portable loop runs at a quarter
+//! of AVX-512's width.
 
 /// The inner product of two equally long vectors.
 #[inline]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") {
-            #[allow(unsafe_code, reason = "the CPU was just checked for AVX-512F")]
-            // SAFETY: `dot_avx512` only needs AVX-512F, which the CPU has.
-            return unsafe { x86::dot_avx512(a, b) };
-        }
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            #[allow(unsafe_code, reason = "the CPU was just checked for AVX2 and FMA")]
-            // SAFETY: `dot_avx2` only needs AVX2 and FMA, which the CPU has.
-            return unsafe { x86::dot_avx2(a, b) };
-        }
-    }
-    dot_lanes::<8, false>(a, b)
+    sum_of_products::<Dot>(a, b)
 }
 
 /// The squared Euclidean distance of two equally long vectors.
 #[inline]
 pub(crate) fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
+    sum_of_products::<SquaredDifference>(a, b)
+}
+
+/// `Σ u · v` over the components of two vectors, where `(u, v) = P::factors(x, y)`: compiled
+/// for the widest instruction set the CPU has.
+#[inline]
+fn sum_of_products<P: Factors>(a: &[f32], b: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512f") {
             #[allow(unsafe_code, reason = "the CPU was just checked for AVX-512F")]
-            // SAFETY: `squared_l2_avx512` only needs AVX-512F, which the CPU has.
-            return unsafe { x86::squared_l2_avx512(a, b) };
+            // SAFETY: `x86::avx512` only needs AVX-512F, which the CPU has.
+            return unsafe { x86::avx512::<P>(a, b) };
         }
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             #[allow(unsafe_code, reason = "the CPU was just checked for AVX2 and FMA")]
-            // SAFETY: `squared_l2_avx2` only needs AVX2 and FMA, which the CPU has.
-            return unsafe { x86::squared_l2_avx2(a, b) };
+            // SAFETY: `x86::avx2` only needs AVX2 and FMA, which the CPU has.
+            return unsafe { x86::avx2::<P>(a, b) };
         }
     }
-    squared_l2_lanes::<8, false>(a, b)
+    lanes::<P, 8, false>(a, b)
+}
+
+/// The two factors that one pair of components adds to a sum of products.
+trait Factors {
+    fn factors(x: f32, y: f32) -> (f32, f32);
+}
+
+/// `x · y`.
+struct Dot;
+
+impl Factors for Dot {
+    #[inline(always)]
+    fn factors(x: f32, y: f32) -> (f32, f32) {
+        (x, y)
+    }
+}
+
+/// `(x - y)²`.
+struct SquaredDifference;
+
+impl Factors for SquaredDifference {
+    #[inline(always)]
+    fn factors(x: f32, y: f32) -> (f32, f32) {
+        let d = x - y;
+        (d, d)
+    }
 }
 
 /// Asks the CPU to start loading the first `lines` cache lines (64 bytes each) of `data`,
@@ -116,44 +137,25 @@ pub(crate) fn advise_huge_pages<T>(vec: &Vec<T>) {
 /// multiply-adds when `FMA` (only inside functions compiled with FMA: elsewhere `mul_add` is a
 /// slow library call).
 #[inline(always)]
-fn dot_lanes<const L: usize, const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
+fn lanes<P: Factors, const L: usize, const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0f32; L];
     let (ca, cb) = (a.chunks_exact(L), b.chunks_exact(L));
     let tail: f32 = ca
         .remainder()
         .iter()
         .zip(cb.remainder())
-        .map(|(x, y)| x * y)
+        .map(|(&x, &y)| {
+            let (u, v) = P::factors(x, y);
+            u * v
+        })
         .sum();
     for (x, y) in ca.zip(cb) {
         for i in 0..L {
+            let (u, v) = P::factors(x[i], y[i]);
             lanes[i] = if FMA {
-                x[i].mul_add(y[i], lanes[i])
+                u.mul_add(v, lanes[i])
             } else {
-                lanes[i] + x[i] * y[i]
-            };
-        }
-    }
-    sum_halving(lanes) + tail
-}
-
-#[inline(always)]
-fn squared_l2_lanes<const L: usize, const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0f32; L];
-    let (ca, cb) = (a.chunks_exact(L), b.chunks_exact(L));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..L {
-            let d = x[i] - y[i];
-            lanes[i] = if FMA {
-                d.mul_add(d, lanes[i])
-            } else {
-                lanes[i] + d * d
+                lanes[i] + u * v
             };
         }
     }
@@ -162,26 +164,16 @@ fn squared_l2_lanes<const L: usize, const FMA: bool>(a: &[f32], b: &[f32]) -> f3
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{dot_lanes, squared_l2_lanes};
+    use super::{lanes, Factors};
 
     #[target_feature(enable = "avx512f")]
-    pub(super) fn dot_avx512(a: &[f32], b: &[f32]) -> f32 {
-        dot_lanes::<32, true>(a, b)
+    pub(super) fn avx512<P: Factors>(a: &[f32], b: &[f32]) -> f32 {
+        lanes::<P, 32, true>(a, b)
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
-        dot_lanes::<16, true>(a, b)
-    }
-
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn squared_l2_avx512(a: &[f32], b: &[f32]) -> f32 {
-        squared_l2_lanes::<32, true>(a, b)
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn squared_l2_avx2(a: &[f32], b: &[f32]) -> f32 {
-        squared_l2_lanes::<16, true>(a, b)
+    pub(super) fn avx2<P: Factors>(a: &[f32], b: &[f32]) -> f32 {
+        lanes::<P, 16, true>(a, b)
     }
 }
 
@@ -196,8 +188,11 @@ mod tests {
             let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
             let naive_dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             let naive_l2: f32 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
-            let dots = [dot(&a, &b), dot_lanes::<8, false>(&a, &b)];
-            let l2s = [squared_l2(&a, &b), squared_l2_lanes::<8, false>(&a, &b)];
+            let dots = [dot(&a, &b), lanes::<Dot, 8, false>(&a, &b)];
+            let l2s = [
+                squared_l2(&a, &b),
+                lanes::<SquaredDifference, 8, false>(&a, &b),
+            ];
             for (got, want) in dots
                 .iter()
                 .zip([naive_dot; 2])

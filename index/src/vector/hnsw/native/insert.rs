@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{MutexGuard, PoisonError};
+use std::sync::PoisonError;
 
 use crate::error::{IndexError, Result};
 use crate::vector::distance::Distance;
@@ -148,27 +148,15 @@ impl NativeGraph {
         scratch: &mut Scratch,
     ) {
         let guard = self.links.lock(target);
-        let mut ids = std::mem::take(&mut scratch.list);
-        self.links.read_into(target, layer, &guard, &mut ids);
-        self.link_back_locked(walk, target, new, layer, (&guard, &mut ids));
-        scratch.list = ids;
-    }
-
-    fn link_back_locked<M: Metric>(
-        &self,
-        walk: &Walk<'_, M>,
-        target: u32,
-        new: Near,
-        layer: usize,
-        (guard, ids): (&MutexGuard<'_, ()>, &mut Vec<u32>),
-    ) {
+        let ids = &mut scratch.list;
+        self.links.read_into(target, layer, &guard, ids);
         let capacity = self.links.capacity(layer);
         if ids.contains(&new.node) || new.node == target {
             return;
         }
         if ids.len() < capacity {
             ids.push(new.node);
-            self.links.write(target, layer, ids, guard);
+            self.links.write(target, layer, ids, &guard);
             return;
         }
         let anchor = walk.rows.row(target);
@@ -185,7 +173,7 @@ impl NativeGraph {
             .iter()
             .map(|near| near.node)
             .collect();
-        self.links.write(target, layer, &kept, guard);
+        self.links.write(target, layer, &kept, &guard);
     }
 }
 
