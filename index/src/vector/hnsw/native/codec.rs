@@ -149,6 +149,11 @@ mod tests {
                 graph.search(&rows, 3, query, (5, 16), None)
             );
         }
+        let mut gap = NativeGraph::new(4, 16, Distance::L2);
+        assert!(matches!(
+            gap.insert(&rows, 3, 1..5),
+            Err(crate::error::IndexError::DocOutOfSequence { doc: 1, .. })
+        ));
         let empty = NativeGraph::new(4, 16, Distance::L2);
         let back = NativeGraph::decode(&encoded(&empty), (4, 16), Distance::L2, 0).unwrap();
         assert_eq!(back.len(), 0);

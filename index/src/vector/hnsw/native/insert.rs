@@ -37,8 +37,9 @@ impl NativeGraph {
     /// `dim` floats each) into the graph, in parallel on the current rayon pool.
     ///
     /// # Errors
-    /// [`IndexError::InvalidParameter`] when the graph would outgrow `u32` node ids; nothing
-    /// is added then.
+    /// [`IndexError::DocOutOfSequence`] when `new` does not start at the graph's length, and
+    /// [`IndexError::InvalidParameter`] when the graph would outgrow `u32` node ids; nothing is
+    /// added then.
     pub(crate) fn insert(&mut self, rows: &[f32], dim: usize, new: Range<usize>) -> Result<()> {
         let too_many = || {
             IndexError::InvalidParameter(format!(
@@ -47,7 +48,14 @@ impl NativeGraph {
             ))
         };
         let end = u32::try_from(new.end).map_err(|_| too_many())?;
-        if new.start != self.links.len() || new.is_empty() {
+        if new.start != self.links.len() {
+            return Err(IndexError::DocOutOfSequence {
+                doc: new.start,
+                start: self.links.len(),
+                end: self.links.len() + new.len(),
+            });
+        }
+        if new.is_empty() {
             return Ok(());
         }
         let start = new.start as u32;
