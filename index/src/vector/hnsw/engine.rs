@@ -44,8 +44,7 @@ impl Graph {
     /// Links the rows `new` of `vectors` (the next positions), in parallel.
     ///
     /// # Errors
-    /// [`IndexError::InvalidParameter`](crate::IndexError::InvalidParameter) when the native
-    /// graph would outgrow `u32` ids.
+    /// As [`NativeGraph::insert`] (`hnsw_rs` reports none).
     pub(crate) fn insert(&mut self, vectors: &FlatIndex, new: Range<DocIndex>) -> Result<()> {
         let dim = vectors.dim();
         match self {

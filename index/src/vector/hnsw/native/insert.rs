@@ -118,7 +118,7 @@ impl NativeGraph {
             node: entry.node,
         };
         for layer in (level + 1..=entry.level).rev() {
-            nearest = walk.greedy(query, nearest, layer);
+            nearest = walk.greedy(query, nearest, layer, scratch);
         }
         for layer in (0..=level.min(entry.level)).rev() {
             let found =

@@ -100,10 +100,10 @@ impl NativeGraph {
             dist: walk.dist(query, entry.node),
             node: entry.node,
         };
+        let mut scratch = self.scratch.take();
         for level in (1..=entry.level).rev() {
-            nearest = walk.greedy(query, nearest, level);
+            nearest = walk.greedy(query, nearest, level, &mut scratch);
         }
-        let mut scratch = self.scratch.take(self.links.len());
         let found = walk.search_layer(query, nearest, 0, ef.max(k), filter, &mut scratch);
         self.scratch.give(scratch);
         found

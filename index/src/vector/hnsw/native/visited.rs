@@ -73,7 +73,8 @@ impl Visited {
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     pub(crate) visited: Visited,
-    /// The unvisited neighbours of the node being expanded.
+    /// The unvisited neighbours of the node being expanded (all its neighbours in a greedy
+    /// descent).
     pub(crate) fresh: Vec<u32>,
     /// A copy of a list being pruned, during insertion.
     pub(crate) list: Vec<u32>,
@@ -99,16 +100,14 @@ pub(crate) struct ScratchPool {
 }
 
 impl ScratchPool {
-    /// A scratch ready for a search over `nodes` nodes.
-    pub(crate) fn take(&self, nodes: usize) -> Scratch {
+    /// A free scratch, or a new one (a search [`start`](Scratch::start)s it).
+    pub(crate) fn take(&self) -> Scratch {
         let reused = self
             .free
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let mut scratch = reused.unwrap_or_default();
-        scratch.start(nodes);
-        scratch
+        reused.unwrap_or_default()
     }
 
     /// Hands a scratch back for reuse.
