@@ -189,96 +189,91 @@ mod x86 {
 
     use super::Factors;
 
-    /// Four accumulators of 16 floats (64 components a round, enough independent FMAs to hide
-    /// their latency), then single chunks of 16, then a scalar tail.
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn avx512<P: Factors>(a: &[f32], b: &[f32]) -> f32 {
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        fn load(chunk: &[f32]) -> __m512 {
-            assert!(chunk.len() >= 16);
-            #[allow(unsafe_code, reason = "an unaligned load of 16 floats the slice holds")]
-            // SAFETY: the caller runs with AVX-512F; `chunk` holds at least 16 floats.
-            unsafe {
-                _mm512_loadu_ps(chunk.as_ptr())
+    /// A sum-of-products kernel for one register width: four accumulators of `$lanes` floats
+    /// (enough independent FMAs to hide their latency), then single chunks of `$lanes`, then a
+    /// scalar tail. One template, so that the kernels cannot drift apart.
+    macro_rules! kernel {
+        ($name:ident, $features:literal, $register:ty, $lanes:literal,
+         $load:ident, $sub:ident, $fmadd:ident, $zero:ident, $add:ident, $reduce:ident) => {
+            #[target_feature(enable = $features)]
+            pub(super) fn $name<P: Factors>(a: &[f32], b: &[f32]) -> f32 {
+                #[inline]
+                #[target_feature(enable = $features)]
+                fn load(chunk: &[f32]) -> $register {
+                    assert!(chunk.len() >= $lanes);
+                    #[allow(unsafe_code, reason = "an unaligned load of floats the slice holds")]
+                    // SAFETY: the caller runs with `$features`; `chunk` holds `$lanes` floats.
+                    unsafe {
+                        $load(chunk.as_ptr())
+                    }
+                }
+                #[inline]
+                #[target_feature(enable = $features)]
+                fn add<P: Factors>(sum: $register, x: &[f32], y: &[f32]) -> $register {
+                    let (x, y) = (load(x), load(y));
+                    if P::DIFFERENCE {
+                        let d = $sub(x, y);
+                        $fmadd(d, d, sum)
+                    } else {
+                        $fmadd(x, y, sum)
+                    }
+                }
+                let n = a.len().min(b.len());
+                let (a, b) = (&a[..n], &b[..n]);
+                let mut sums = [$zero(); 4];
+                let (rounds_a, rounds_b) = (a.chunks_exact(4 * $lanes), b.chunks_exact(4 * $lanes));
+                let (tail_a, tail_b) = (rounds_a.remainder(), rounds_b.remainder());
+                for (x, y) in rounds_a.zip(rounds_b) {
+                    let chunks = x.chunks_exact($lanes).zip(y.chunks_exact($lanes));
+                    for (sum, (x, y)) in sums.iter_mut().zip(chunks) {
+                        *sum = add::<P>(*sum, x, y);
+                    }
+                }
+                let (chunks_a, chunks_b) =
+                    (tail_a.chunks_exact($lanes), tail_b.chunks_exact($lanes));
+                let (rest_a, rest_b) = (chunks_a.remainder(), chunks_b.remainder());
+                for (x, y) in chunks_a.zip(chunks_b) {
+                    sums[0] = add::<P>(sums[0], x, y);
+                }
+                let sum = $add($add(sums[0], sums[1]), $add(sums[2], sums[3]));
+                $reduce(sum) + scalar_tail::<P>(rest_a, rest_b)
             }
-        }
-        #[inline]
-        #[target_feature(enable = "avx512f")]
-        fn add<P: Factors>(acc: __m512, x: &[f32], y: &[f32]) -> __m512 {
-            let (x, y) = (load(x), load(y));
-            if P::DIFFERENCE {
-                let d = _mm512_sub_ps(x, y);
-                _mm512_fmadd_ps(d, d, acc)
-            } else {
-                _mm512_fmadd_ps(x, y, acc)
-            }
-        }
-        let n = a.len().min(b.len());
-        let (a, b) = (&a[..n], &b[..n]);
-        let mut acc = [_mm512_setzero_ps(); 4];
-        let (ra, rb) = (a.chunks_exact(64), b.chunks_exact(64));
-        let (tail_a, tail_b) = (ra.remainder(), rb.remainder());
-        for (x, y) in ra.zip(rb) {
-            let lanes = x.chunks_exact(16).zip(y.chunks_exact(16));
-            for (sum, (x, y)) in acc.iter_mut().zip(lanes) {
-                *sum = add::<P>(*sum, x, y);
-            }
-        }
-        let (ca, cb) = (tail_a.chunks_exact(16), tail_b.chunks_exact(16));
-        let (rest_a, rest_b) = (ca.remainder(), cb.remainder());
-        for (x, y) in ca.zip(cb) {
-            acc[0] = add::<P>(acc[0], x, y);
-        }
-        let sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
-        _mm512_reduce_add_ps(sum) + scalar_tail::<P>(rest_a, rest_b)
+        };
     }
 
-    /// As [`avx512`] with four accumulators of 8 floats.
+    kernel!(
+        avx512,
+        "avx512f",
+        __m512,
+        16,
+        _mm512_loadu_ps,
+        _mm512_sub_ps,
+        _mm512_fmadd_ps,
+        _mm512_setzero_ps,
+        _mm512_add_ps,
+        _mm512_reduce_add_ps
+    );
+    kernel!(
+        avx2,
+        "avx2,fma",
+        __m256,
+        8,
+        _mm256_loadu_ps,
+        _mm256_sub_ps,
+        _mm256_fmadd_ps,
+        _mm256_setzero_ps,
+        _mm256_add_ps,
+        reduce_add_256
+    );
+
+    /// The sum of the eight lanes.
+    #[inline]
     #[target_feature(enable = "avx2,fma")]
-    pub(super) fn avx2<P: Factors>(a: &[f32], b: &[f32]) -> f32 {
-        #[inline]
-        #[target_feature(enable = "avx2,fma")]
-        fn load(chunk: &[f32]) -> __m256 {
-            assert!(chunk.len() >= 8);
-            #[allow(unsafe_code, reason = "an unaligned load of 8 floats the slice holds")]
-            // SAFETY: the caller runs with AVX; `chunk` holds at least 8 floats.
-            unsafe {
-                _mm256_loadu_ps(chunk.as_ptr())
-            }
-        }
-        #[inline]
-        #[target_feature(enable = "avx2,fma")]
-        fn add<P: Factors>(acc: __m256, x: &[f32], y: &[f32]) -> __m256 {
-            let (x, y) = (load(x), load(y));
-            if P::DIFFERENCE {
-                let d = _mm256_sub_ps(x, y);
-                _mm256_fmadd_ps(d, d, acc)
-            } else {
-                _mm256_fmadd_ps(x, y, acc)
-            }
-        }
-        let n = a.len().min(b.len());
-        let (a, b) = (&a[..n], &b[..n]);
-        let mut acc = [_mm256_setzero_ps(); 4];
-        let (ra, rb) = (a.chunks_exact(32), b.chunks_exact(32));
-        let (tail_a, tail_b) = (ra.remainder(), rb.remainder());
-        for (x, y) in ra.zip(rb) {
-            let lanes = x.chunks_exact(8).zip(y.chunks_exact(8));
-            for (sum, (x, y)) in acc.iter_mut().zip(lanes) {
-                *sum = add::<P>(*sum, x, y);
-            }
-        }
-        let (ca, cb) = (tail_a.chunks_exact(8), tail_b.chunks_exact(8));
-        let (rest_a, rest_b) = (ca.remainder(), cb.remainder());
-        for (x, y) in ca.zip(cb) {
-            acc[0] = add::<P>(acc[0], x, y);
-        }
-        let sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+    fn reduce_add_256(sum: __m256) -> f32 {
         let half = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps::<1>(sum));
         let quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
         let single = _mm_add_ps(quarter, _mm_shuffle_ps::<0b01>(quarter, quarter));
-        _mm_cvtss_f32(single) + scalar_tail::<P>(rest_a, rest_b)
+        _mm_cvtss_f32(single)
     }
 
     /// The last few components, one at a time.
