@@ -124,29 +124,44 @@ fn sum_halving<const L: usize>(mut lanes: [f32; L]) -> f32 {
 /// Asks the kernel to back the whole 2 MiB pages inside `vec`'s allocation (its spare
 /// capacity included) with huge pages, so that random reads over a large index miss the TLB
 /// far less often. Advice only: ignored where transparent huge pages are off, and without
-/// effect on the contents. Best called before the memory is first written.
+/// effect on the contents. It takes effect as pages are first written: memory that malloc
+/// hands back from an earlier, freed allocation keeps its 4 KiB pages (see
+/// [`collapse_into_huge_pages`]).
 pub(crate) fn advise_huge_pages<T>(vec: &Vec<T>) {
+    let start = vec.as_ptr() as usize;
+    let bytes = vec.capacity() * std::mem::size_of::<T>();
     #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        let start = vec.as_ptr() as usize;
-        let end = start + vec.capacity() * std::mem::size_of::<T>();
-        let (first, last) = (start.next_multiple_of(HUGE), end / HUGE * HUGE);
-        if last > first {
-            #[allow(unsafe_code, reason = "madvise only advises the kernel")]
-            // SAFETY: the range lies inside `vec`'s allocation, which we own; MADV_HUGEPAGE
-            // changes how the kernel backs it, never its contents.
-            unsafe {
-                libc::madvise(
-                    first as *mut libc::c_void,
-                    last - first,
-                    libc::MADV_HUGEPAGE,
-                );
-            }
+    advise_whole_huge_pages(start, bytes, libc::MADV_HUGEPAGE);
+    #[cfg(not(target_os = "linux"))]
+    let _ = (start, bytes);
+}
+
+/// Asks the kernel to move the whole 2 MiB pages inside `data`, already written, onto huge
+/// pages now (`MADV_COLLAPSE`, Linux 6.1 and later; a no-op elsewhere or where it fails).
+/// For arrays filled in memory that malloc reused: measured on a reopened 100k × 384 index,
+/// its neighbour lists sat in the freed buffer of the vectors file and got no huge page.
+pub(crate) fn collapse_into_huge_pages<T>(data: &[T]) {
+    let start = data.as_ptr() as usize;
+    let bytes = std::mem::size_of_val(data);
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    advise_whole_huge_pages(start, bytes, libc::MADV_COLLAPSE);
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = (start, bytes);
+}
+
+/// `madvise(advice)` over the whole 2 MiB pages inside `start..start + bytes`.
+#[cfg(target_os = "linux")]
+fn advise_whole_huge_pages(start: usize, bytes: usize, advice: libc::c_int) {
+    const HUGE: usize = 2 << 20;
+    let (first, last) = (start.next_multiple_of(HUGE), (start + bytes) / HUGE * HUGE);
+    if last > first {
+        #[allow(unsafe_code, reason = "madvise only advises the kernel")]
+        // SAFETY: callers pass a range inside an allocation they own; MADV_HUGEPAGE and
+        // MADV_COLLAPSE change how the kernel backs it, never its contents.
+        unsafe {
+            libc::madvise(first as *mut libc::c_void, last - first, advice);
         }
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = vec;
 }
 
 /// `L` independent sums (which the compiler turns into `L / width` vector registers), fused
@@ -333,6 +348,9 @@ mod tests {
         big.extend((0..3 << 20).map(|i| i as f32));
         assert_eq!(big[12_345], 12_345.0);
         advise_huge_pages(&Vec::<u8>::new());
+        collapse_into_huge_pages(&big);
+        assert_eq!(big[3 << 19], (3 << 19) as f32);
+        collapse_into_huge_pages::<u8>(&[]);
     }
 
     #[test]

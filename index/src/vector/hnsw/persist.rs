@@ -27,7 +27,7 @@ use crate::error::{IndexError, Result};
 use crate::persist::{digest_file, verify_file, write_atomic, write_synced, FileDigest};
 use crate::vector::distance::Distance;
 use crate::vector::flat::FlatIndex;
-use crate::vector::hardware::advise_huge_pages;
+use crate::vector::hardware::{advise_huge_pages, collapse_into_huge_pages};
 use crate::vector::hnsw::config::{HnswConfig, HnswEngine};
 use crate::vector::hnsw::engine::Graph;
 use crate::vector::hnsw::graph::{HnswRsGraph, DATA_SUFFIX, GRAPH_SUFFIX};
@@ -258,6 +258,7 @@ fn read_vectors(path: &Path, manifest: &Manifest) -> Result<FlatIndex> {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
     );
+    collapse_into_huge_pages(&data);
     FlatIndex::from_prepared(manifest.dim, manifest.distance, data)
         .map_err(|e| corrupt(path, &e.to_string()))
 }

@@ -242,6 +242,7 @@ impl Links {
                 }
             }
         }
+        crate::vector::hardware::collapse_into_huge_pages(&links.bottom);
         Ok(links)
     }
 }
