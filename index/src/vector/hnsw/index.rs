@@ -48,8 +48,9 @@ const FILTER_SAMPLE: usize = 256;
 /// The graph is persisted rather than rebuilt from the vectors on open: parallel insertion
 /// depends on thread timing, so a rebuild would not return the same top-k as before the save,
 /// and it costs a full build. Measured on two cores with 100k clustered vectors of dimension
-/// 128 at the default parameters, native engine: build 7.2 s, save 0.17 s, open 0.13 s,
-/// 64 MB on disk (vectors 51 MB, links 13 MB); with `hnsw_rs` (busy cores): build 72 s, save
+/// 128 at the default parameters, native engine (three runs of the ignored test
+/// `time_build_save_and_open_of_100k_vectors`): build 5.4-5.7 s, save 0.27-0.33 s, open
+/// 0.20-0.36 s, 64 MB on disk (vectors 51 MB, links 13 MB); with `hnsw_rs` (busy cores): build 72 s, save
 /// 0.5 s, open 1.0 s, 159 MB (the vectors twice, then the links).
 pub struct HnswIndex {
     pub(super) config: HnswConfig,
