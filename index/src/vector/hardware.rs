@@ -43,7 +43,7 @@ fn sum_of_products<P: Factors>(a: &[f32], b: &[f32]) -> f32 {
             return unsafe { x86::avx2::<P>(a, b) };
         }
     }
-    lanes::<P, 8, false>(a, b)
+    lanes::<P, 8>(a, b)
 }
 
 /// The two factors that one pair of components adds to a sum of products.
@@ -164,33 +164,32 @@ fn advise_whole_huge_pages(start: usize, bytes: usize, advice: libc::c_int) {
     }
 }
 
-/// `L` independent sums (which the compiler turns into `L / width` vector registers), fused
-/// multiply-adds when `FMA` (only inside functions compiled with FMA: elsewhere `mul_add` is a
-/// slow library call).
+/// The portable kernel: `L` independent sums (which the compiler turns into `L / width`
+/// vector registers of the baseline target), then the tail one component at a time.
 #[inline(always)]
-fn lanes<P: Factors, const L: usize, const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
+fn lanes<P: Factors, const L: usize>(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0f32; L];
     let (ca, cb) = (a.chunks_exact(L), b.chunks_exact(L));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
+    let tail = scalar_sum::<P>(ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..L {
+            let (u, v) = P::factors(x[i], y[i]);
+            lanes[i] += u * v;
+        }
+    }
+    sum_halving(lanes) + tail
+}
+
+/// `Σ u · v` one component at a time: the tails of every kernel.
+#[inline(always)]
+fn scalar_sum<P: Factors>(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
         .map(|(&x, &y)| {
             let (u, v) = P::factors(x, y);
             u * v
         })
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..L {
-            let (u, v) = P::factors(x[i], y[i]);
-            lanes[i] = if FMA {
-                u.mul_add(v, lanes[i])
-            } else {
-                lanes[i] + u * v
-            };
-        }
-    }
-    sum_halving(lanes) + tail
+        .sum()
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -202,7 +201,7 @@ mod x86 {
         _mm_add_ps, _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps,
     };
 
-    use super::Factors;
+    use super::{scalar_sum, Factors};
 
     /// A sum-of-products kernel for one register width: four accumulators of `$lanes` floats
     /// (enough independent FMAs to hide their latency), then single chunks of `$lanes`, then a
@@ -251,7 +250,7 @@ mod x86 {
                     sums[0] = add::<P>(sums[0], x, y);
                 }
                 let sum = $add($add(sums[0], sums[1]), $add(sums[2], sums[3]));
-                $reduce(sum) + scalar_tail::<P>(rest_a, rest_b)
+                $reduce(sum) + scalar_sum::<P>(rest_a, rest_b)
             }
         };
     }
@@ -290,18 +289,6 @@ mod x86 {
         let single = _mm_add_ps(quarter, _mm_shuffle_ps::<0b01>(quarter, quarter));
         _mm_cvtss_f32(single)
     }
-
-    /// The last few components, one at a time.
-    #[inline(always)]
-    fn scalar_tail<P: Factors>(a: &[f32], b: &[f32]) -> f32 {
-        a.iter()
-            .zip(b)
-            .map(|(&x, &y)| {
-                let (u, v) = P::factors(x, y);
-                u * v
-            })
-            .sum()
-    }
 }
 
 #[cfg(test)]
@@ -315,11 +302,8 @@ mod tests {
             let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
             let naive_dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             let naive_l2: f32 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
-            let mut dots = vec![dot(&a, &b), lanes::<Dot, 8, false>(&a, &b)];
-            let mut l2s = vec![
-                squared_l2(&a, &b),
-                lanes::<SquaredDifference, 8, false>(&a, &b),
-            ];
+            let mut dots = vec![dot(&a, &b), lanes::<Dot, 8>(&a, &b)];
+            let mut l2s = vec![squared_l2(&a, &b), lanes::<SquaredDifference, 8>(&a, &b)];
             // Each SIMD kernel the CPU runs, not only the one picked at run time.
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code, reason = "each kernel after checking its CPU features")]
