@@ -154,9 +154,18 @@ impl ImageEncoder {
         }
         let s = i64::try_from(side).unwrap_or(0);
         let n = i64::try_from(count).unwrap_or(0);
-        Ok(Tensor::f_from_slice(pixels)?
-            .f_view([n, 1, s, s])?
-            .f_to_device(self.device())?)
+        let host = Tensor::f_from_slice(pixels)?.f_view([n, 1, s, s])?;
+        let device = self.device();
+        if device == Device::Cpu {
+            return Ok(host);
+        }
+        // torch's blocking copy to a GPU waits for the whole queue (the previous step's kernels)
+        // before it returns. From pinned memory (torch's caching host allocator, which keeps the
+        // buffer until the copy is done) the copy is only queued, and the host goes on queueing
+        // the forward pass.
+        Ok(host
+            .f_pin_memory(device)?
+            .f_to_device_(device, Kind::Float, true, false)?)
     }
 
     /// Embeds images; `train` uses batch statistics in batch norm (and keeps the graph).

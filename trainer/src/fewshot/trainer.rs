@@ -174,6 +174,9 @@ impl FewshotTrainer {
         };
         let started = Instant::now();
         let mut losses = Vec::with_capacity(usize::try_from(steps).unwrap_or(0));
+        // The loss of a step is read back (a device sync) only once the next step is queued, so
+        // an accelerator always has a step's work in its queue while the host prepares the next.
+        let mut pending: Option<QueuedStep> = None;
         for step in 0..steps {
             let tick = Instant::now();
             let lr = schedule.lr(step);
@@ -190,24 +193,24 @@ impl FewshotTrainer {
                 .max_grad_norm
                 .map(|max| clip_grad_norm(self.optimizer.tensors(), max))
                 .transpose()?;
-            let value = loss.f_double_value(&[])?;
-            if !value.is_finite() || grad_norm.is_some_and(|norm| !norm.is_finite()) {
-                return Err(TrainError::NonFiniteLoss {
-                    step: step + 1,
-                    loss: value,
-                    grad_norm: grad_norm.unwrap_or(f64::NAN),
-                    kept: "nothing: image runs keep no checkpoint".to_owned(),
-                });
+            if let Some(norm) = grad_norm.filter(|norm| !norm.is_finite()) {
+                return Err(non_finite(step + 1, loss.f_double_value(&[])?, norm));
             }
             self.optimizer.step(lr)?;
-            losses.push(value);
-            on_step(&FewshotStepReport {
+            let queued = QueuedStep {
                 step: step + 1,
-                loss: value,
+                loss: loss.f_detach()?,
                 lr,
                 grad_norm,
-                images_per_second: images as f64 / tick.elapsed().as_secs_f64(),
-            });
+                images,
+                started: tick,
+            };
+            if let Some(previous) = pending.replace(queued) {
+                report(&previous, Some(tick), &mut losses, &mut on_step)?;
+            }
+        }
+        if let Some(last) = pending.take() {
+            report(&last, None, &mut losses, &mut on_step)?;
         }
         let seconds = started.elapsed().as_secs_f64();
         let tail = (losses.len() / 10).max(1);
@@ -301,6 +304,59 @@ impl FewshotTrainer {
         let b = i64::try_from(*batch_size).unwrap_or(0);
         let loss = heads.forward(&embedded.f_narrow(0, 0, b)?, &embedded.f_narrow(0, b, b)?)?;
         Ok((loss, 2 * items.len()))
+    }
+}
+
+/// A step whose update is queued and whose loss has not been read back yet.
+struct QueuedStep {
+    step: u64,
+    loss: Tensor,
+    lr: f64,
+    grad_norm: Option<f64>,
+    images: usize,
+    started: Instant,
+}
+
+/// Reads back a queued step's loss (the device sync) and reports it; a non-finite loss ends the
+/// run. `ended` is when the next step began; `None` for the last step (then: after the sync).
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "image counts are far below 2^53"
+)]
+fn report(
+    queued: &QueuedStep,
+    ended: Option<Instant>,
+    losses: &mut Vec<f64>,
+    on_step: &mut impl FnMut(&FewshotStepReport),
+) -> Result<()> {
+    let value = queued.loss.f_double_value(&[])?;
+    if !value.is_finite() {
+        return Err(non_finite(
+            queued.step,
+            value,
+            queued.grad_norm.unwrap_or(f64::NAN),
+        ));
+    }
+    let ended = ended.unwrap_or_else(Instant::now);
+    losses.push(value);
+    on_step(&FewshotStepReport {
+        step: queued.step,
+        loss: value,
+        lr: queued.lr,
+        grad_norm: queued.grad_norm,
+        images_per_second: queued.images as f64
+            / ended.duration_since(queued.started).as_secs_f64(),
+    });
+    Ok(())
+}
+
+/// The error of a step whose loss or gradient norm is not finite.
+fn non_finite(step: u64, loss: f64, grad_norm: f64) -> TrainError {
+    TrainError::NonFiniteLoss {
+        step,
+        loss,
+        grad_norm,
+        kept: "nothing: image runs keep no checkpoint".to_owned(),
     }
 }
 

@@ -149,10 +149,11 @@ pub(crate) fn prototypes(support: &Tensor, ways: i64, shots: i64) -> Result<Tens
 /// libtorch errors.
 pub(crate) fn class_major_labels(ways: i64, per_class: i64, device: Device) -> Result<Tensor> {
     Ok(
+        // The output size given: without it torch reads the total back from the device.
         Tensor::f_arange(ways, (Kind::Int64, device))?.f_repeat_interleave_self_int(
             per_class,
             Some(0),
-            None,
+            Some(ways * per_class),
         )?,
     )
 }

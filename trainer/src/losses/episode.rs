@@ -1,6 +1,6 @@
 //! The [`EpisodeLoss`] trait of few-shot training and the episode it consumes.
 
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::error::{Result, TrainError};
 use crate::losses::common::expect_shape;
@@ -25,7 +25,7 @@ pub struct EpisodeEmbeddings {
 }
 
 impl EpisodeEmbeddings {
-    /// Checks the shapes and labels and returns `D`.
+    /// Checks the shapes and labels and returns `D` (label values only on the CPU, see below).
     ///
     /// # Errors
     /// [`TrainError::InvalidInput`] naming the offending tensor.
@@ -60,6 +60,12 @@ impl EpisodeEmbeddings {
                 self.query_labels.kind(),
                 self.query_labels.size()
             )));
+        }
+        // Reading label values back from an accelerator would stall its queue once per episode
+        // (twice per loss); there the gather/NLL kernels bound-check the labels themselves and a
+        // bad one fails the step with a device error. On the CPU the check is free.
+        if self.query_labels.device() != Device::Cpu {
+            return Ok(dim);
         }
         let low = self.query_labels.f_min()?.f_int64_value(&[])?;
         let high = self.query_labels.f_max()?.f_int64_value(&[])?;

@@ -62,7 +62,6 @@ impl EpisodeLoss for ProtoNet {
     }
 
     fn forward(&self, episode: &EpisodeEmbeddings) -> Result<Tensor> {
-        episode.validate()?;
         let logits = self.logits(episode)?;
         let log_probs = logits.f_log_softmax(-1, None::<Kind>)?;
         Ok(log_probs.f_nll_loss(

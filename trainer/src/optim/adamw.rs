@@ -18,6 +18,7 @@ use tch::nn::VarStore;
 use tch::Tensor;
 
 use crate::error::{Result, TrainError};
+use crate::optim::packed::{Member, Packed};
 
 /// Hyper-parameters of [`AdamW`]; defaults are those of HF / sentence-transformers fine-tuning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,6 +102,9 @@ struct ParamState {
 pub struct AdamW {
     config: AdamWConfig,
     params: Vec<ParamState>,
+    /// The parameters, gradients and moments as views of one buffer each (see
+    /// [`super::packed`]); `None` when they cannot share one (mixed dtypes or devices).
+    packed: Option<Packed>,
     step: u64,
 }
 
@@ -109,6 +113,7 @@ impl fmt::Debug for AdamW {
         f.debug_struct("AdamW")
             .field("config", &self.config)
             .field("params", &self.params.len())
+            .field("packed", &self.packed.is_some())
             .field("step", &self.step)
             .finish()
     }
@@ -154,7 +159,17 @@ impl AdamW {
     ///
     /// # Errors
     /// [`TrainError::InvalidInput`] when the config is invalid or a name repeats; libtorch errors.
-    pub fn from_named(mut named: Vec<(String, Tensor)>, config: AdamWConfig) -> Result<Self> {
+    pub fn from_named(named: Vec<(String, Tensor)>, config: AdamWConfig) -> Result<Self> {
+        Self::build(named, config, true)
+    }
+
+    /// [`AdamW::from_named`], packing the parameters into one buffer (see [`super::packed`])
+    /// when `pack` and they can share one.
+    pub(super) fn build(
+        mut named: Vec<(String, Tensor)>,
+        config: AdamWConfig,
+        pack: bool,
+    ) -> Result<Self> {
         config.validate().map_err(TrainError::InvalidInput)?;
         named.sort_by(|a, b| a.0.cmp(&b.0));
         if let Some(w) = named.windows(2).find(|w| w[0].0 == w[1].0) {
@@ -163,14 +178,30 @@ impl AdamW {
                 w[0].0
             )));
         }
+        let members: Vec<Member<'_>> = named
+            .iter()
+            .map(|(name, var)| Member {
+                var,
+                decay: config.decays(name),
+            })
+            .collect();
+        let packed = if pack { Packed::pack(&members)? } else { None };
         let params = tch::no_grad(|| {
             named
                 .into_iter()
-                .map(|(name, var)| {
+                .enumerate()
+                .map(|(index, (name, var))| {
+                    let (exp_avg, exp_avg_sq) = match &packed {
+                        Some(packed) => (
+                            packed.view(&packed.exp_avg, index, &var)?,
+                            packed.view(&packed.exp_avg_sq, index, &var)?,
+                        ),
+                        None => (var.f_zeros_like()?, var.f_zeros_like()?),
+                    };
                     Ok(ParamState {
                         decay: config.decays(&name),
-                        exp_avg: var.f_zeros_like()?,
-                        exp_avg_sq: var.f_zeros_like()?,
+                        exp_avg,
+                        exp_avg_sq,
                         name,
                         var,
                         step: 0,
@@ -181,6 +212,7 @@ impl AdamW {
         Ok(Self {
             config,
             params,
+            packed,
             step: 0,
         })
     }
@@ -188,6 +220,11 @@ impl AdamW {
     /// The hyper-parameters.
     pub fn config(&self) -> &AdamWConfig {
         &self.config
+    }
+
+    /// Whether the parameters, gradients and moments live in one buffer each.
+    pub fn is_packed(&self) -> bool {
+        self.packed.is_some()
     }
 
     /// How many times [`AdamW::step`] has run (restored by [`AdamW::load_state`]).
@@ -218,10 +255,30 @@ impl AdamW {
         }
         let config = &self.config;
         tch::no_grad(|| -> Result<()> {
+            if let Some(packed) = &mut self.packed {
+                if packed_step(packed, &mut self.params, lr, config)? {
+                    return Ok(());
+                }
+            }
             for param in &mut self.params {
                 let grad = param.var.f_grad()?;
                 if grad.defined() {
-                    update(param, &grad, lr, config)?;
+                    param.step += 1;
+                    if param.decay && config.weight_decay != 0.0 {
+                        let _ = param
+                            .var
+                            .shallow_clone()
+                            .f_mul_scalar_(1.0 - lr * config.weight_decay)?;
+                    }
+                    adam_update(
+                        &param.var,
+                        &param.exp_avg,
+                        &param.exp_avg_sq,
+                        &grad,
+                        param.step,
+                        lr,
+                        config,
+                    )?;
                 }
             }
             Ok(())
@@ -236,6 +293,10 @@ impl AdamW {
     /// # Errors
     /// libtorch errors.
     pub fn zero_grad(&mut self) -> Result<()> {
+        if let Some(grads) = self.packed.as_ref().and_then(|p| p.grads.as_ref()) {
+            let _ = grads.shallow_clone().f_zero_()?;
+            return Ok(());
+        }
         for param in &self.params {
             let mut grad = param.var.f_grad()?;
             if grad.defined() {
@@ -319,31 +380,80 @@ impl AdamW {
     }
 }
 
-/// One AdamW update of one parameter, in the operation order of torch's `_single_tensor_adamw`.
-fn update(param: &mut ParamState, grad: &Tensor, lr: f64, config: &AdamWConfig) -> Result<()> {
-    param.step += 1;
-    let mut var = param.var.shallow_clone();
-    if param.decay && config.weight_decay != 0.0 {
-        let _ = var.f_mul_scalar_(1.0 - lr * config.weight_decay)?;
+/// The update of all parameters at once over the packed buffers; `false` (nothing done) until
+/// every parameter has a gradient, or when their update counts differ (after a state load).
+fn packed_step(
+    packed: &mut Packed,
+    params: &mut [ParamState],
+    lr: f64,
+    config: &AdamWConfig,
+) -> Result<bool> {
+    let step = params.first().map_or(0, |p| p.step);
+    if params.iter().any(|p| p.step != step) {
+        return Ok(false);
     }
-    let _ = param.exp_avg.f_lerp_(grad, 1.0 - config.beta1)?;
+    let vars: Vec<&Tensor> = params.iter().map(|p| &p.var).collect();
+    if !packed.bind_grads(&vars)? {
+        return Ok(false);
+    }
+    let Some(grads) = &packed.grads else {
+        return Ok(false);
+    };
+    for param in params.iter_mut() {
+        param.step += 1;
+    }
+    if packed.decayed > 0 && config.weight_decay != 0.0 {
+        let _ = packed
+            .decayed_params()?
+            .f_mul_scalar_(1.0 - lr * config.weight_decay)?;
+    }
+    adam_update(
+        &packed.params,
+        &packed.exp_avg,
+        &packed.exp_avg_sq,
+        grads,
+        step + 1,
+        lr,
+        config,
+    )?;
+    Ok(true)
+}
+
+/// The Adam part of an update (weight decay is the caller's), for one parameter or the packed
+/// buffers, in the operation order of torch's `_single_tensor_adamw`; `step` is the 1-based
+/// update count of these elements.
+fn adam_update(
+    var: &Tensor,
+    exp_avg: &Tensor,
+    exp_avg_sq: &Tensor,
+    grad: &Tensor,
+    step: u64,
+    lr: f64,
+    config: &AdamWConfig,
+) -> Result<()> {
+    let (mut var, mut exp_avg, mut exp_avg_sq) = (
+        var.shallow_clone(),
+        exp_avg.shallow_clone(),
+        exp_avg_sq.shallow_clone(),
+    );
+    let _ = exp_avg.f_lerp_(grad, 1.0 - config.beta1)?;
     // torch: exp_avg_sq.mul_(β2).addcmul_(g, g, value=1−β2), computed as v + ((1−β2)·g)·g.
     let mut scratch = grad.f_mul_scalar(1.0 - config.beta2)?;
     let _ = scratch.f_mul_(grad)?;
-    let _ = param.exp_avg_sq.f_mul_scalar_(config.beta2)?;
-    let _ = param.exp_avg_sq.f_add_(&scratch)?;
+    let _ = exp_avg_sq.f_mul_scalar_(config.beta2)?;
+    let _ = exp_avg_sq.f_add_(&scratch)?;
     // The exponent saturates long before u64::MAX steps, so the cast loses nothing that matters.
-    let t = i32::try_from(param.step).unwrap_or(i32::MAX);
+    let t = i32::try_from(step).unwrap_or(i32::MAX);
     let bias_correction1 = 1.0 - config.beta1.powi(t);
     let bias_correction2_sqrt = (1.0 - config.beta2.powi(t)).sqrt();
     let step_size = lr / bias_correction1;
     // denom = √v / √bc2 + ε, reusing the scratch buffer.
-    scratch.f_copy_(&param.exp_avg_sq)?;
+    scratch.f_copy_(&exp_avg_sq)?;
     let _ = scratch.f_sqrt_()?;
     let _ = scratch.f_div_scalar_(bias_correction2_sqrt)?;
     let _ = scratch.f_add_scalar_(config.eps)?;
     // torch: p.addcdiv_(m, denom, value=−step_size), computed as p + (−step_size·m)/denom.
-    let mut delta = param.exp_avg.f_mul_scalar(-step_size)?;
+    let mut delta = exp_avg.f_mul_scalar(-step_size)?;
     let _ = delta.f_div_(&scratch)?;
     let _ = var.f_add_(&delta)?;
     Ok(())

@@ -5,6 +5,7 @@
 
 mod adamw;
 mod clip;
+mod packed;
 mod schedule;
 
 pub use adamw::{AdamW, AdamWConfig};

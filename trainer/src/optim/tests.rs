@@ -109,6 +109,50 @@ fn train(opt: &mut AdamW, w: &Tensor, b: &Tensor, steps: usize) {
 }
 
 #[test]
+fn packed_update_equals_per_parameter_update() {
+    // Weight and bias: one decaying and one non-decaying group in the packed buffer.
+    let (vs, w, b) = linear_model();
+    let mut packed = AdamW::new(&vs, config(1e-2, 0.1)).unwrap();
+    assert!(packed.is_packed());
+    let (vs_apart, w_apart, b_apart) = linear_model();
+    let mut apart = AdamW::build(
+        vs_apart.variables().into_iter().collect(),
+        config(1e-2, 0.1),
+        false,
+    )
+    .unwrap();
+    assert!(!apart.is_packed());
+    train(&mut packed, &w, &b, 7);
+    train(&mut apart, &w_apart, &b_apart, 7);
+    assert!(w.equal(&w_apart), "weight differs:\n{w}\n{w_apart}");
+    assert!(b.equal(&b_apart), "bias differs:\n{b}\n{b_apart}");
+    // The model's own tensors were updated: they are views of the packed buffer.
+    assert!(!w.equal(&linear_model().1));
+    // Gradients accumulate into the packed buffer, and zeroing it zeroes every gradient.
+    packed.zero_grad().unwrap();
+    assert_eq!(
+        values(&w.grad().to_kind(Kind::Double).flatten(0, -1)),
+        [0.0; 6]
+    );
+}
+
+#[test]
+fn parameters_of_different_dtypes_are_not_packed() {
+    let w = Tensor::from_slice(&[1.0f32, 2.0]).set_requires_grad(true);
+    let d = leaf(&[1.0]);
+    let named = vec![
+        ("w".into(), w.shallow_clone()),
+        ("d".into(), d.shallow_clone()),
+    ];
+    let mut opt = AdamW::from_named(named, config(0.1, 0.0)).unwrap();
+    assert!(!opt.is_packed());
+    opt.zero_grad().unwrap();
+    (w.sum(Kind::Double) + d.sum(Kind::Double)).backward();
+    opt.step(0.1).unwrap();
+    assert!(values(&d)[0] < 1.0);
+}
+
+#[test]
 fn save_load_continue_is_bit_identical() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("optimizer.safetensors");
