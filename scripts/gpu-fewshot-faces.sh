@@ -15,7 +15,9 @@
 # Env: PAIRWISE_BIN (default target/release/pairwise), PYTHON_BENCH (a python with torch, default
 # .venv/bin/python), TRAIN_SECONDS (wall budget of step 3's training, default 180), RUNS_DIR
 # (default runs/gpu), FACES=0 skips step 2, FEWSHOT_RUNS picks step 3's configs (default
-# "protonet-paper protonet-paper-1shot proto-triplet-paper icnn-paper simclr-gpu amcl-gpu").
+# "protonet-paper protonet-paper-1shot proto-triplet-paper icnn-paper simclr-gpu amcl-gpu"), SEEDS
+# trains each of them once per seed (e.g. FACES=0 SEEDS="1 2 3" FEWSHOT_RUNS="simclr-tau02-gpu
+# amcl-tau02-gpu": the bounded AMCL against SimCLR at the same temperature, three seeds).
 # Data from ../shared/data. For a dry run of the script on a CPU:
 #   DEVICE=cpu SPEED_STEPS=2 SPEED_ROUNDS=1 STEPS=3 EPISODES=5 FACE_EPOCHS=1 scripts/gpu-fewshot-faces.sh /tmp/res
 set -uo pipefail
@@ -62,34 +64,41 @@ done
 steps=${STEPS:-$("$PY" -c "print(int(min(10000, max(300, $rate / 3 * $BUDGET / 4))))")}
 contrastive_steps=${STEPS:-$("$PY" -c "print(int(min(3000, max(200, $rate / 3 * $BUDGET / 4))))")}
 log "3. Omniglot trainings: $steps episodes each (speed $rate episodes/s), $contrastive_steps contrastive steps"
-evaluate() { # name ways shots [--rotations]
+evaluate() { # run ways shots [--rotations]
   local tag=$1-$2w$3s${4:+-rot}
   timeout 120 "$BIN" eval fewshot --model "$RUNS/omniglot-$1/model" --ways "$2" --shots "$3" \
     --episodes "$EPISODES" --seed 0 --device "$DEVICE" ${4:+--rotations} --json "$RES/fewshot-gpu-$tag.json" \
     >/dev/null 2>>"$RUNS/omniglot-$1.log" || log "eval $tag failed"
 }
-train_and_evaluate() { # name steps settings...
-  local name=$1 n=$2
-  shift 2
+train_and_evaluate() { # name seed steps settings...
+  local name=$1 seed=$2 n=$3
+  local run=$name${SEEDS:+-seed$seed}
+  shift 3
   timeout $((BUDGET * 8 / 5)) "$BIN" train --config "configs/omniglot-$name.toml" --max-steps "$n" \
-    --output "$RUNS/omniglot-$name" --device "$DEVICE" 2> "$RUNS/omniglot-$name.log" \
-    || { log "training $name failed"; tail -3 "$RUNS/omniglot-$name.log" >&2; return; }
-  cp "$RUNS/omniglot-$name/pairwise_training.json" "$RES/fewshot-gpu-train-$name.json"
+    ${SEEDS:+--seed "$seed"} --output "$RUNS/omniglot-$run" --device "$DEVICE" 2> "$RUNS/omniglot-$run.log" \
+    || { log "training $run failed"; tail -3 "$RUNS/omniglot-$run.log" >&2; return; }
+  cp "$RUNS/omniglot-$run/pairwise_training.json" "$RES/fewshot-gpu-train-$run.json"
   for setting in "$@"; do
-    evaluate "$name" $setting --rotations
-    evaluate "$name" $setting
+    evaluate "$run" $setting --rotations
+    evaluate "$run" $setting
   done
-  log "done: $name"
+  log "done: $run"
 }
-for name in ${FEWSHOT_RUNS:-protonet-paper protonet-paper-1shot proto-triplet-paper icnn-paper simclr-gpu amcl-gpu}; do
-  case $name in
-    *-1shot) train_and_evaluate "$name" "$steps" "5 1" "20 1" & ;;
-    simclr* | amcl*) train_and_evaluate "$name" "$contrastive_steps" "5 1" & ;;
-    *) train_and_evaluate "$name" "$steps" "5 1" "5 5" "20 1" "20 5" & ;;
-  esac
+# SEEDS (e.g. "1 2 3") trains every run once per seed (--seed, "-seedN" in every name); unset, the
+# configs' own seed.
+for seed in ${SEEDS:-config}; do
+  for name in ${FEWSHOT_RUNS:-protonet-paper protonet-paper-1shot proto-triplet-paper icnn-paper simclr-gpu amcl-gpu}; do
+    case $name in
+      *-1shot) train_and_evaluate "$name" "$seed" "$steps" "5 1" "20 1" & ;;
+      simclr* | amcl*) train_and_evaluate "$name" "$seed" "$contrastive_steps" "5 1" & ;;
+      *) train_and_evaluate "$name" "$seed" "$steps" "5 1" "5 5" "20 1" "20 5" & ;;
+    esac
+  done
 done
 wait
-timeout 60 "$BIN" eval fewshot --model "$RUNS/omniglot-protonet-paper-1shot/model" --official-runs \
-  --device "$DEVICE" --json "$RES/fewshot-gpu-protonet-paper-1shot-official-runs.json" >/dev/null \
-  || log "official runs failed"
+if [ -d "$RUNS/omniglot-protonet-paper-1shot/model" ]; then
+  timeout 60 "$BIN" eval fewshot --model "$RUNS/omniglot-protonet-paper-1shot/model" --official-runs \
+    --device "$DEVICE" --json "$RES/fewshot-gpu-protonet-paper-1shot-official-runs.json" >/dev/null \
+    || log "official runs failed"
+fi
 log "finished"

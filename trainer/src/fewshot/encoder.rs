@@ -162,10 +162,11 @@ impl ImageEncoder {
         // torch's blocking copy to a GPU waits for the whole queue (the previous step's kernels)
         // before it returns. From pinned memory (torch's caching host allocator, which keeps the
         // buffer until the copy is done) the copy is only queued, and the host goes on queueing
-        // the forward pass.
-        Ok(host
-            .f_pin_memory(device)?
-            .f_to_device_(device, Kind::Float, true, false)?)
+        // the forward pass; where pinning fails, the copy from pageable memory is still
+        // non-blocking (the driver stages it). `_pin_memory`, not `pin_memory`: tch passes the
+        // device, for which the latter prints a deprecation warning on every call.
+        let source = host.f_internal_pin_memory(device).unwrap_or(host);
+        Ok(source.f_to_device_(device, Kind::Float, true, false)?)
     }
 
     /// Embeds images; `train` uses batch statistics in batch norm (and keeps the graph).
