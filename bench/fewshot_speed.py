@@ -81,7 +81,11 @@ def pairwise_run(binary, config, steps, out, device):
     subprocess.run([binary, "train", "--config", config, "--max-steps", str(steps), "--output", out,
                     "--device", device], check=True, stderr=subprocess.DEVNULL)
     record = json.loads((Path(out) / "pairwise_training.json").read_text())
-    return record["summary"]["steps_per_second"], record["threads"], record["commit"]
+    summary = record["summary"]
+    # The share of the loop spent waiting for the device: near 0 means pairwise's host side is
+    # the bottleneck, near 1 the device.
+    wait = summary.get("device_wait_seconds", float("nan")) / summary["seconds"]
+    return summary["steps_per_second"], wait, record["threads"], record["commit"]
 
 
 def main():
@@ -97,12 +101,13 @@ def main():
     method, data_cfg = config["method"], config["data"]
     ways, shots, queries = method["ways"], method["shots"], method["queries"]
     data = load_background(data_cfg["path"], data_cfg.get("image_size", 28), data_cfg.get("rotations", False))
-    ours, theirs, threads, commit = [], [], None, None
+    ours, theirs, waits, threads, commit = [], [], [], None, None
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
-            rate, threads, commit = pairwise_run(args.pairwise, args.config, args.steps, f"{tmp}/run{r}",
-                                                 args.device)
+            rate, wait, threads, commit = pairwise_run(args.pairwise, args.config, args.steps, f"{tmp}/run{r}",
+                                                       args.device)
             ours.append(rate)
+            waits.append(wait)
             torch.set_num_threads(threads)
             theirs.append(torch_loop(data, ways, shots, queries, args.steps, r, torch.device(args.device)))
             print(f"round {r}: pairwise {ours[-1]:.3f} episodes/s, pytorch {theirs[-1]:.3f} episodes/s", flush=True)
@@ -111,6 +116,7 @@ def main():
         "pytorch_episodes_per_second": statistics.median(theirs),
         "ratio": statistics.median(ours) / statistics.median(theirs),
         "rounds": {"pairwise": ours, "pytorch": theirs},
+        "pairwise_device_wait_share": waits,
         "episode": {"ways": ways, "shots": shots, "queries": queries},
         "steps_per_round": args.steps,
         "threads": threads,

@@ -1,6 +1,6 @@
 //! [`FewshotTrainer`]: trains an [`ImageEncoder`] on episodes or on pairs of augmented views.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pairwise_datasets::images::{Augmenter, ImageClassSet};
 use pairwise_datasets::{EpisodeShape, EpisodicSampler};
@@ -49,6 +49,10 @@ pub struct FewshotSummary {
     pub steps_per_second: f64,
     /// Mean loss over the last 10% of the steps (at least one).
     pub final_loss: f64,
+    /// Seconds the host spent waiting for losses to be read back. Near zero on a GPU means the
+    /// host is the bottleneck (it queues work slower than the device runs it); near `seconds`
+    /// means the device is.
+    pub device_wait_seconds: f64,
 }
 
 /// The objective of a run.
@@ -177,6 +181,7 @@ impl FewshotTrainer {
         // The loss of a step is read back (a device sync) only once the next step is queued, so
         // an accelerator always has a step's work in its queue while the host prepares the next.
         let mut pending: Option<QueuedStep> = None;
+        let mut waited = Duration::ZERO;
         for step in 0..steps {
             let tick = Instant::now();
             let lr = schedule.lr(step);
@@ -206,11 +211,11 @@ impl FewshotTrainer {
                 started: tick,
             };
             if let Some(previous) = pending.replace(queued) {
-                report(&previous, Some(tick), &mut losses, &mut on_step)?;
+                waited += report(&previous, Some(tick), &mut losses, &mut on_step)?;
             }
         }
         if let Some(last) = pending.take() {
-            report(&last, None, &mut losses, &mut on_step)?;
+            waited += report(&last, None, &mut losses, &mut on_step)?;
         }
         let seconds = started.elapsed().as_secs_f64();
         let tail = (losses.len() / 10).max(1);
@@ -220,6 +225,7 @@ impl FewshotTrainer {
             seconds,
             steps_per_second: steps as f64 / seconds,
             final_loss,
+            device_wait_seconds: waited.as_secs_f64(),
         })
     }
 
@@ -319,6 +325,7 @@ struct QueuedStep {
 
 /// Reads back a queued step's loss (the device sync) and reports it; a non-finite loss ends the
 /// run. `ended` is when the next step began; `None` for the last step (then: after the sync).
+/// Returns how long the read-back waited.
 #[expect(
     clippy::cast_precision_loss,
     reason = "image counts are far below 2^53"
@@ -328,8 +335,10 @@ fn report(
     ended: Option<Instant>,
     losses: &mut Vec<f64>,
     on_step: &mut impl FnMut(&FewshotStepReport),
-) -> Result<()> {
+) -> Result<Duration> {
+    let asked = Instant::now();
     let value = queued.loss.f_double_value(&[])?;
+    let waited = asked.elapsed();
     if !value.is_finite() {
         return Err(non_finite(
             queued.step,
@@ -347,7 +356,7 @@ fn report(
         images_per_second: queued.images as f64
             / ended.duration_since(queued.started).as_secs_f64(),
     });
-    Ok(())
+    Ok(waited)
 }
 
 /// The error of a step whose loss or gradient norm is not finite.
