@@ -415,6 +415,20 @@ mod tests {
     }
 
     #[test]
+    fn every_step_is_reported_once_in_order() {
+        // Losses are read back one step late (see `fit`); the reports must not show it.
+        let data = omniglot(10);
+        let mut trainer = FewshotTrainer::new(episodic(5, 1, 2, 4), Device::Cpu).unwrap();
+        let mut reports = Vec::new();
+        let summary = trainer.fit(&data, |r| reports.push(*r)).unwrap();
+        let steps: Vec<u64> = reports.iter().map(|r| r.step).collect();
+        assert_eq!(steps, [1, 2, 3, 4]);
+        assert_eq!(summary.final_loss, reports[3].loss);
+        assert!(reports.iter().all(|r| r.images_per_second > 0.0));
+        assert!((0.0..=summary.seconds).contains(&summary.device_wait_seconds));
+    }
+
+    #[test]
     fn same_seed_same_run() {
         let data = omniglot(10);
         let run = || {
