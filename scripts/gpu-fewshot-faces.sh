@@ -17,7 +17,7 @@
 # (default runs/gpu), FACES=0 skips step 2, FEWSHOT_RUNS picks step 3's configs (default
 # "protonet-paper protonet-paper-1shot proto-triplet-paper icnn-paper simclr-gpu amcl-gpu"), SEEDS
 # trains each of them once per seed (e.g. FACES=0 SEEDS="1 2 3" FEWSHOT_RUNS="simclr-tau02-gpu
-# amcl-tau02-gpu": the bounded AMCL against SimCLR at the same temperature, three seeds).
+# amcl-tau01-gpu": the bounded AMCL against SimCLR at its best temperature, three seeds).
 # Data from ../shared/data. For a dry run of the script on a CPU:
 #   DEVICE=cpu SPEED_STEPS=2 SPEED_ROUNDS=1 STEPS=3 EPISODES=5 FACE_EPOCHS=1 scripts/gpu-fewshot-faces.sh /tmp/res
 set -uo pipefail
