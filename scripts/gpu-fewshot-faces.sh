@@ -14,7 +14,7 @@
 #
 # Env: PAIRWISE_BIN (default target/release/pairwise), PYTHON_BENCH (a python with torch, default
 # .venv/bin/python), TRAIN_SECONDS (wall budget of step 3's training, default 180), RUNS_DIR
-# (default runs/gpu), FACES=0 skips step 2, FEWSHOT_RUNS picks step 3's configs (default
+# (default runs/gpu), FACES=0 skips step 2, FEWSHOT_RUNS picks step 3's configs (empty: none; default
 # "protonet-paper protonet-paper-1shot proto-triplet-paper icnn-paper simclr-gpu amcl-gpu"), SEEDS
 # trains each of them once per seed (e.g. FACES=0 SEEDS="1 2 3" FEWSHOT_RUNS="simclr-tau02-gpu
 # amcl-tau01-gpu": the bounded AMCL against SimCLR at its best temperature, three seeds).
@@ -87,7 +87,7 @@ train_and_evaluate() { # name seed steps settings...
 # SEEDS (e.g. "1 2 3") trains every run once per seed (--seed, "-seedN" in every name); unset, the
 # configs' own seed.
 for seed in ${SEEDS:-config}; do
-  for name in ${FEWSHOT_RUNS:-protonet-paper protonet-paper-1shot proto-triplet-paper icnn-paper simclr-gpu amcl-gpu}; do
+  for name in ${FEWSHOT_RUNS-protonet-paper protonet-paper-1shot proto-triplet-paper icnn-paper simclr-gpu amcl-gpu}; do
     case $name in
       *-1shot) train_and_evaluate "$name" "$seed" "$steps" "5 1" "20 1" & ;;
       simclr* | amcl*) train_and_evaluate "$name" "$seed" "$contrastive_steps" "5 1" & ;;
