@@ -178,19 +178,19 @@ impl AdamW {
                 w[0].0
             )));
         }
+        let decays: Vec<bool> = named.iter().map(|(name, _)| config.decays(name)).collect();
         let members: Vec<Member<'_>> = named
             .iter()
-            .map(|(name, var)| Member {
-                var,
-                decay: config.decays(name),
-            })
+            .zip(&decays)
+            .map(|((_, var), &decay)| Member { var, decay })
             .collect();
         let packed = if pack { Packed::pack(&members)? } else { None };
         let params = tch::no_grad(|| {
             named
                 .into_iter()
+                .zip(decays)
                 .enumerate()
-                .map(|(index, (name, var))| {
+                .map(|(index, ((name, var), decay))| {
                     let (exp_avg, exp_avg_sq) = match &packed {
                         Some(packed) => (
                             packed.view(&packed.exp_avg, index, &var)?,
@@ -199,7 +199,7 @@ impl AdamW {
                         None => (var.f_zeros_like()?, var.f_zeros_like()?),
                     };
                     Ok(ParamState {
-                        decay: config.decays(&name),
+                        decay,
                         exp_avg,
                         exp_avg_sq,
                         name,
