@@ -392,9 +392,11 @@ fn packed_step(
     if params.iter().any(|p| p.step != step) {
         return Ok(false);
     }
-    let vars: Vec<&Tensor> = params.iter().map(|p| &p.var).collect();
-    if !packed.bind_grads(&vars)? {
-        return Ok(false);
+    if packed.grads.is_none() {
+        let vars: Vec<&Tensor> = params.iter().map(|p| &p.var).collect();
+        if !packed.bind_grads(&vars)? {
+            return Ok(false);
+        }
     }
     let Some(grads) = &packed.grads else {
         return Ok(false);

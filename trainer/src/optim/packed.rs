@@ -12,7 +12,7 @@
 
 use tch::{Kind, Tensor};
 
-use crate::error::Result;
+use crate::error::{Result, TrainError};
 
 /// Where one parameter lives in the packed buffers.
 #[derive(Debug, Clone, Copy)]
@@ -121,10 +121,12 @@ impl Packed {
     /// # Errors
     /// libtorch errors.
     pub(super) fn view(&self, buffer: &Tensor, index: usize, like: &Tensor) -> Result<Tensor> {
-        let slot = self.slots.get(index).copied().unwrap_or(Slot {
-            offset: 0,
-            numel: 0,
-        });
+        let slot = self.slots.get(index).copied().ok_or_else(|| {
+            TrainError::InvalidInput(format!(
+                "packed AdamW: no slot for parameter {index} of {}",
+                self.slots.len()
+            ))
+        })?;
         Ok(buffer
             .f_narrow(0, slot.offset, slot.numel)?
             .f_view(like.size().as_slice())?)
